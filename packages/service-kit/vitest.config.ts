@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config'
+import { sourceConditions } from '../../scripts/vitest-shared.js'
+
+export default defineProject({
+  ...sourceConditions,
+  test: { name: 'service-kit' },
+})
