@@ -1,8 +1,8 @@
 // Workspace packages export their TypeScript sources under this condition, so tests run the
-// code as written, without a build step.
-const conditions = ['@users-auth/source', 'node', 'import', 'default']
+// code as written, without a build step. Only workspace packages (never externalised) see it.
+const conditions = ['@users-auth/source', 'module', 'node', 'development|production']
 
 export const sourceConditions = {
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  ssr: { resolve: { conditions } },
 }

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import { buildProblem, sendProblem } from './error-handler.js'
+
+export interface ReadinessCheck {
+  name: string
+  /** Resolves when the dependency answers; rejects (or times out) when it does not. */
+  check: () => Promise<void>
+}
+
+const checkTimeoutMs = 2000
+
+async function runCheck(check: ReadinessCheck): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error('timed out'))
+    }, checkTimeoutMs)
+  })
+  try {
+    await Promise.race([check.check(), timeout])
+    return true
+  } catch {
+    return false
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** `/healthz` never looks at dependencies; `/readyz` is 200 only when every check passes. */
+export function registerHealth(app: FastifyInstance, checks: ReadinessCheck[]): void {
+  app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+    const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const))
+    const failing = results.filter(([, ok]) => !ok).map(([name]) => name)
+    if (failing.length === 0) return { status: 'ok' }
+    request.log.warn({ failing }, 'not ready')
+    const problem = buildProblem(request, {
+      code: 'SERVICE_UNAVAILABLE',
+      message: `Not ready: ${failing.join(', ')} not answering.`,
+      name: 'NotReady',
+    })
+    return sendProblem(reply, problem, 1)
+  })
+}

@@ -1,0 +1,70 @@
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino'
+
+// The one redaction list for both services: credentials, passwords, hashes and tokens never
+// reach a log line, wherever they sit in a logged object.
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-internal-token"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'authorization',
+  'cookie',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'hash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'refreshTokenHash',
+  'internalApiToken',
+  'credential',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.passwordHash',
+  '*.hash',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.refreshTokenHash',
+  '*.internalApiToken',
+  '*.credential',
+  '*.authorization',
+]
+
+export interface LoggerSettings {
+  level: string
+  /** Where lines go; stdout when absent. Tests pass a capturing stream. */
+  stream?: DestinationStream
+  base?: Record<string, unknown>
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: settings.base ?? null,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: {
+      // Only what is needed to follow a request; the query string is dropped so nothing a
+      // client put there lands in a log.
+      req: (req: {
+        method: string
+        url: string
+        ip?: string
+        headers: Record<string, unknown>
+      }) => ({
+        method: req.method,
+        path: req.url.split('?')[0],
+        ip: req.ip,
+        userAgent: req.headers['user-agent'],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  }
+  return settings.stream ? pino(options, settings.stream) : pino(options)
+}

@@ -1,0 +1,28 @@
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+
+export interface ListenOptions {
+  port: number
+  host: string
+  /** Bound on draining in-flight requests after SIGTERM, ms. */
+  closeGraceMs?: number
+}
+
+/**
+ * Listens, then on SIGTERM/SIGINT stops accepting, lets in-flight requests finish (bounded),
+ * runs the app's onClose hooks (pools, connections) and exits 0.
+ */
+export async function listenWithGracefulShutdown(
+  app: FastifyInstance,
+  options: ListenOptions,
+): Promise<void> {
+  closeWithGrace(
+    { delay: options.closeGraceMs ?? 10_000, logger: app.log },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'closing after an unexpected error')
+      else app.log.info({ signal }, 'closing')
+      await app.close()
+    },
+  )
+  await app.listen({ port: options.port, host: options.host })
+}

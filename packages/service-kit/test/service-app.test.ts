@@ -1,0 +1,308 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Type } from 'typebox'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createLogger,
+  createServiceApp,
+  problemError,
+  withRetryAfter,
+  type ReadinessCheck,
+  type ServiceApp,
+} from '../src/index.js'
+import { captureLogs } from './log-capture.js'
+
+const EmailTaken = problemError('EMAIL_TAKEN', 'An account with this email already exists.')
+const Unavailable = problemError('SERVICE_UNAVAILABLE', 'A dependency is down.')
+
+let current: ServiceApp | undefined
+const logs = captureLogs()
+
+async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
+  const logger = createLogger({ level: 'info', stream: logs.stream })
+  const service = await createServiceApp({
+    logger,
+    openapi: { title: 'kit-test', version: '1.0.0' },
+    readiness,
+  })
+  const { app } = service
+  app.post(
+    '/v1/echo',
+    {
+      schema: {
+        body: Type.Object(
+          { email: Type.String({ format: 'email' }), count: Type.Optional(Type.Integer()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    (request) => request.body,
+  )
+  app.get(
+    '/v1/items',
+    { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100 }) }) } },
+    (request) => request.query,
+  )
+  app.post('/v1/taken', () => {
+    throw new EmailTaken()
+  })
+  app.post('/v1/down', () => {
+    throw withRetryAfter(new Unavailable(), 7)
+  })
+  app.get('/v1/boom', () => {
+    throw new Error('driver said: connection to 10.0.0.7 refused, password=hunter2')
+  })
+  app.post('/v1/login', (request) => {
+    request.log.info({ body: request.body, headers: request.headers }, 'login attempt')
+    return { ok: true }
+  })
+  app.get('/v1/slow', async () => {
+    await sleep(300)
+    return { done: true }
+  })
+  await app.ready()
+  current = service
+  return service
+}
+
+afterEach(async () => {
+  await current?.app.close()
+  current = undefined
+})
+
+function expectProblem(
+  res: { headers: Record<string, unknown>; json: () => unknown },
+  status: number,
+  code: string,
+) {
+  expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8')
+  const body = res.json() as Record<string, unknown>
+  expect(body).toMatchObject({ status, code })
+  expect(typeof body.type).toBe('string')
+  expect(typeof body.title).toBe('string')
+  expect(typeof body.detail).toBe('string')
+  expect(typeof body.traceId).toBe('string')
+  return body
+}
+
+describe('problem+json rendering', () => {
+  it('maps schema failures to 400 VALIDATION_FAILED with JSON Pointer paths', async () => {
+    const { app } = await build()
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: { email: 'x@y.z', role: 'admin' },
+    })
+    expect(res.statusCode).toBe(400)
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual([{ path: '/role', message: 'is not an allowed field' }])
+  })
+
+  it('does not coerce body types but does coerce query strings', async () => {
+    const { app } = await build()
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: { email: 'x@y.z', count: '3' },
+    })
+    expectProblem(wrongType, 400, 'VALIDATION_FAILED')
+    const query = await app.inject({ method: 'GET', url: '/v1/items?limit=5' })
+    expect(query.json()).toEqual({ limit: 5 })
+    const badQuery = await app.inject({ method: 'GET', url: '/v1/items?limit=500' })
+    const body = expectProblem(badQuery, 400, 'VALIDATION_FAILED')
+    expect(JSON.stringify(body.errors)).toContain('/query')
+  })
+
+  it('rejects operator objects where a string is expected', async () => {
+    const { app } = await build()
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: { email: { $ne: null } },
+    })
+    expectProblem(res, 400, 'VALIDATION_FAILED')
+  })
+
+  it('maps malformed JSON, prototype poisoning, wrong media type and oversized bodies', async () => {
+    const { app } = await build()
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":',
+    })
+    expectProblem(malformed, 400, 'VALIDATION_FAILED')
+    const poisoned = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":"x@y.z","__proto__":{"admin":true}}',
+    })
+    expectProblem(poisoned, 400, 'VALIDATION_FAILED')
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    })
+    expectProblem(text, 415, 'UNSUPPORTED_MEDIA_TYPE')
+    const big = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: 'x@y.z', pad: 'a'.repeat(17 * 1024) }),
+    })
+    expectProblem(big, 413, 'PAYLOAD_TOO_LARGE')
+  })
+
+  it('renders catalogue errors with their status and Retry-After when given', async () => {
+    const { app } = await build()
+    const taken = await app.inject({ method: 'POST', url: '/v1/taken' })
+    expect(expectProblem(taken, 409, 'EMAIL_TAKEN').detail).toBe(
+      'An account with this email already exists.',
+    )
+    const down = await app.inject({ method: 'POST', url: '/v1/down' })
+    expectProblem(down, 503, 'SERVICE_UNAVAILABLE')
+    expect(down.headers['retry-after']).toBe('7')
+  })
+
+  it('answers unknown routes with 404 NOT_FOUND', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'GET', url: '/nope?x=1' })
+    expectProblem(res, 404, 'NOT_FOUND')
+  })
+
+  it('hides internals of unexpected errors but logs them', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'GET', url: '/v1/boom' })
+    const body = expectProblem(res, 500, 'INTERNAL')
+    expect(res.body).not.toContain('10.0.0.7')
+    expect(res.body).not.toContain('stack')
+    expect(body.traceId).toBe(res.headers['x-request-id'])
+    expect(logs.text()).toContain('driver said')
+  })
+})
+
+describe('request ids', () => {
+  it('accepts a plain incoming id, returns it and logs it', async () => {
+    const { app } = await build()
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/items?limit=1',
+      headers: { 'x-request-id': 'abc-123' },
+    })
+    expect(res.headers['x-request-id']).toBe('abc-123')
+    expect(
+      logs.lines().some((l) => (JSON.parse(l) as { requestId?: string }).requestId === 'abc-123'),
+    ).toBe(true)
+  })
+
+  it('replaces a missing or hostile id with a generated one', async () => {
+    const { app } = await build()
+    const none = await app.inject({ method: 'GET', url: '/v1/items?limit=1' })
+    expect(none.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    const hostile = await app.inject({
+      method: 'GET',
+      url: '/v1/items?limit=1',
+      headers: { 'x-request-id': 'a b\tinjected' },
+    })
+    expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('logging', () => {
+  it('redacts credentials, passwords and tokens wherever they are logged', async () => {
+    const { app } = await build()
+    await app.inject({
+      method: 'POST',
+      url: '/v1/login',
+      headers: { authorization: 'Bearer sekret-credential-value', cookie: 'sid=cookie-value' },
+      payload: {
+        email: 'a@b.c',
+        password: 'correct horse battery staple',
+        refreshToken: 'refresh-value',
+      },
+    })
+    const text = logs.text()
+    expect(text).toContain('login attempt')
+    for (const secret of [
+      'sekret-credential-value',
+      'cookie-value',
+      'correct horse',
+      'refresh-value',
+    ]) {
+      expect(text).not.toContain(secret)
+    }
+  })
+})
+
+describe('headers', () => {
+  it('sets nosniff and sends no X-Powered-By', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'GET', url: '/healthz' })
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['x-powered-by']).toBeUndefined()
+  })
+})
+
+describe('health and readiness', () => {
+  it('answers /healthz whatever the dependencies do', async () => {
+    const { app } = await build([{ name: 'db', check: () => Promise.reject(new Error('down')) }])
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('is ready only when every check passes', async () => {
+    let dbUp = false
+    const { app } = await build([
+      { name: 'db', check: () => (dbUp ? Promise.resolve() : Promise.reject(new Error('down'))) },
+      { name: 'keys', check: () => Promise.resolve() },
+    ])
+    const notReady = await app.inject({ method: 'GET', url: '/readyz' })
+    const body = expectProblem(notReady, 503, 'SERVICE_UNAVAILABLE')
+    expect(body.detail).toContain('db')
+    expect(notReady.headers['retry-after']).toBeDefined()
+    dbUp = true
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
+  })
+})
+
+describe('metrics', () => {
+  it('counts requests by route and status and exposes process metrics', async () => {
+    const { app } = await build()
+    await app.inject({ method: 'GET', url: '/v1/items?limit=2' })
+    await app.inject({ method: 'POST', url: '/v1/taken' })
+    const res = await app.inject({ method: 'GET', url: '/metrics' })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toMatch(
+      /http_requests_total\{method="GET",route="\/v1\/items",status_code="200"\} 1/,
+    )
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_bucket\{.*route="\/v1\/taken",status_code="409"/,
+    )
+    expect(res.body).toContain('process_cpu_seconds_total')
+  })
+})
+
+describe('openapi', () => {
+  it('serves the generated document and the UI', async () => {
+    const { app } = await build()
+    const doc = await app.inject({ method: 'GET', url: '/openapi.json' })
+    expect(doc.json<{ paths: Record<string, unknown> }>().paths).toHaveProperty('/v1/echo')
+    expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200)
+  })
+})
+
+describe('shutdown', () => {
+  it('finishes in-flight requests and refuses new ones while closing', async () => {
+    const { app } = await build()
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const inFlight = fetch(`${address}/v1/slow`)
+    await sleep(50)
+    const closed = app.close()
+    const res = await inFlight
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ done: true })
+    await closed
+    current = undefined
+    await expect(fetch(`${address}/healthz`)).rejects.toThrow()
+  })
+})
