@@ -1,0 +1,159 @@
+import { Query } from 'mingo'
+import { CommandError } from './errors.js'
+import {
+  isPlainObject,
+  renderDocument,
+  valueKey,
+  valuesAtPath,
+  type Document,
+} from './documents.js'
+
+/** An index as listIndexes reports it. Options we do not enforce are kept and reported. */
+export interface IndexSpec extends Document {
+  v: number
+  key: Document
+  name: string
+  unique?: boolean
+  sparse?: boolean
+  partialFilterExpression?: Document
+  expireAfterSeconds?: number
+  collation?: Document
+}
+
+/** Where an insert or update would break a unique index, in the terms E11000 reports. */
+export interface DuplicateKey {
+  readonly index: IndexSpec
+  readonly keyValue: Document
+}
+
+export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' }
+
+// Options that make two indexes on the same key different (mongod compares these too).
+const COMPARED_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds']
+
+/** Validates a createIndexes entry and fills in what mongod fills in. */
+export function normalizeIndexSpec(raw: unknown): IndexSpec {
+  if (!isPlainObject(raw) || !isPlainObject(raw.key) || Object.keys(raw.key).length === 0) {
+    throw new CommandError('FailedToParse', 'index specification must have a non-empty key')
+  }
+  const key = raw.key
+  const name = typeof raw.name === 'string' ? raw.name : defaultIndexName(key)
+  // mongod lists v, key and name first.
+  const spec: IndexSpec = { v: 2, key, name, ...raw }
+  spec.v = 2
+  spec.name = name
+  // `background` is accepted and dropped, as mongod 4.2+ does; `ns` is legacy.
+  delete spec.background
+  delete spec.ns
+  if (spec.unique === false) delete spec.unique
+  if (spec.sparse === false) delete spec.sparse
+  if (spec.expireAfterSeconds !== undefined && typeof spec.expireAfterSeconds !== 'number') {
+    throw new CommandError('TypeMismatch', 'expireAfterSeconds must be a number')
+  }
+  return spec
+}
+
+export function defaultIndexName(key: Document): string {
+  return Object.entries(key)
+    .map(([field, direction]) => `${field}_${String(direction)}`)
+    .join('_')
+}
+
+export function sameIndexKey(a: IndexSpec, b: IndexSpec): boolean {
+  return valueKey(a.key) === valueKey(b.key) && valueKey(a.collation) === valueKey(b.collation)
+}
+
+export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
+  return COMPARED_OPTIONS.every((option) => valueKey(a[option]) === valueKey(b[option]))
+}
+
+/**
+ * One index of a collection. Only unique indexes keep entries (key → owning `_id` key);
+ * queries scan the collection, so other indexes are just specs.
+ */
+export class Index {
+  private readonly entries = new Map<string, string>()
+  private readonly fields: { name: string; path: string[] }[]
+  private readonly partial: Query | undefined
+  private readonly foldCase: boolean
+
+  constructor(readonly spec: IndexSpec) {
+    this.fields = Object.keys(spec.key).map((name) => ({ name, path: name.split('.') }))
+    this.partial = spec.partialFilterExpression
+      ? new Query(spec.partialFilterExpression)
+      : undefined
+    // Strength 1 and 2 collations compare strings without case.
+    const strength = spec.collation?.strength
+    this.foldCase = typeof strength === 'number' && strength <= 2
+  }
+
+  get unique(): boolean {
+    return this.spec.unique === true
+  }
+
+  /** The duplicate, if `document` (owned by `id`) would repeat another document's key. */
+  check(document: Document, id: string): DuplicateKey | undefined {
+    if (!this.unique) return undefined
+    for (const { key, values } of this.keysOf(document)) {
+      const owner = this.entries.get(key)
+      if (owner !== undefined && owner !== id) return { index: this.spec, keyValue: values }
+    }
+    return undefined
+  }
+
+  add(document: Document, id: string): void {
+    if (!this.unique) return
+    for (const { key } of this.keysOf(document)) this.entries.set(key, id)
+  }
+
+  remove(document: Document, id: string): void {
+    if (!this.unique) return
+    for (const { key } of this.keysOf(document)) {
+      if (this.entries.get(key) === id) this.entries.delete(key)
+    }
+  }
+
+  /** False when a partial index leaves the document out. */
+  covers(document: Document): boolean {
+    return !this.partial || this.partial.test(document)
+  }
+
+  /** The index keys of a document: several for array values, none if sparse/partial skip it. */
+  private keysOf(document: Document): { key: string; values: Document }[] {
+    if (!this.covers(document)) return []
+    const perField = this.fields.map(({ path }) => valuesAtPath(document, path))
+    if (this.spec.sparse && perField.every((values) => values.length === 0)) return []
+    // A missing field is indexed as null, so two documents without it collide.
+    let combos: unknown[][] = [[]]
+    for (const values of perField) {
+      const choices = values.length === 0 ? [null] : values
+      combos = combos.flatMap((combo) => choices.map((value) => [...combo, value]))
+    }
+    return combos.map((combo) => {
+      const values: Document = {}
+      this.fields.forEach(({ name }, i) => (values[name] = combo[i] ?? null))
+      return { key: valueKey(combo, this.foldCase), values }
+    })
+  }
+}
+
+export function duplicateKeyMessage(ns: string, duplicate: DuplicateKey): string {
+  const key = renderDocument(duplicate.keyValue)
+  return `E11000 duplicate key error collection: ${ns} index: ${duplicate.index.name} dup key: ${key}`
+}
+
+/** The fields a write error or an ok:0 reply carries for a duplicate key. */
+export function duplicateKeyFields(ns: string, duplicate: DuplicateKey): Document {
+  return {
+    code: 11000,
+    errmsg: duplicateKeyMessage(ns, duplicate),
+    keyPattern: duplicate.index.key,
+    keyValue: duplicate.keyValue,
+  }
+}
+
+/** The error of a command that fails as a whole on a duplicate key (findAndModify, createIndexes). */
+export function duplicateKeyError(ns: string, duplicate: DuplicateKey): CommandError {
+  const { errmsg, keyPattern, keyValue } = duplicateKeyFields(ns, duplicate)
+  return new CommandError('DuplicateKey', String(errmsg), { keyPattern, keyValue })
+}

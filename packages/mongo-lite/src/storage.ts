@@ -1,0 +1,186 @@
+import { UUID } from 'bson'
+import { CommandError } from './errors.js'
+import { cloneDocument, valueKey, type Document } from './documents.js'
+import { ID_INDEX, Index, type DuplicateKey, type IndexSpec } from './indexes.js'
+
+/** Key of a document in its collection: equal `_id` values (in MongoDB's sense) share it. */
+export function idKey(document: Document): string {
+  return valueKey(document._id)
+}
+
+/**
+ * One collection: documents in insertion ("natural") order plus its indexes. Every write
+ * checks all unique indexes before it changes anything, so a failed write leaves no trace.
+ * Stored documents are never handed out for mutation; writers replace them whole.
+ */
+export class Collection {
+  private readonly docs = new Map<string, Document>()
+  private readonly indexList: Index[] = [new Index(ID_INDEX)]
+  readonly uuid = new UUID()
+
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    readonly options: Document = {},
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`
+  }
+
+  get count(): number {
+    return this.docs.size
+  }
+
+  /** The stored documents themselves: read them, clone before handing them out. */
+  documents(): Document[] {
+    return [...this.docs.values()]
+  }
+
+  get indexes(): readonly Index[] {
+    return this.indexList
+  }
+
+  insert(document: Document): DuplicateKey | undefined {
+    const id = idKey(document)
+    for (const index of this.indexList) {
+      const duplicate = index.check(document, id)
+      if (duplicate) return duplicate
+    }
+    this.docs.set(id, document)
+    for (const index of this.indexList) index.add(document, id)
+    return undefined
+  }
+
+  /** Swaps a stored document for its new version (same `_id`), keeping its natural position. */
+  replace(previous: Document, next: Document): DuplicateKey | undefined {
+    const id = idKey(previous)
+    for (const index of this.indexList) {
+      const duplicate = index.check(next, id)
+      if (duplicate) return duplicate
+    }
+    for (const index of this.indexList) {
+      index.remove(previous, id)
+      index.add(next, id)
+    }
+    this.docs.set(id, next)
+    return undefined
+  }
+
+  remove(document: Document): void {
+    const id = idKey(document)
+    for (const index of this.indexList) index.remove(document, id)
+    this.docs.delete(id)
+  }
+
+  /** Builds a new index over the existing documents; fails without change on a duplicate. */
+  addIndex(spec: IndexSpec): DuplicateKey | undefined {
+    const index = new Index(spec)
+    for (const [id, document] of this.docs) {
+      const duplicate = index.check(document, id)
+      if (duplicate) return duplicate
+      index.add(document, id)
+    }
+    this.indexList.push(index)
+    return undefined
+  }
+
+  dropIndex(name: string): void {
+    const position = this.indexList.findIndex((index) => index.spec.name === name)
+    if (position > 0) this.indexList.splice(position, 1)
+  }
+}
+
+/** A collection's state at one moment, or `undefined` if it did not exist. */
+export interface CollectionSnapshot {
+  readonly db: string
+  readonly name: string
+  readonly state?: { options: Document; indexes: IndexSpec[]; documents: Document[] }
+}
+
+const INVALID_DB_NAME = /[/\\. "$*<>:|?\0]/
+
+/** All databases of the server, created implicitly by their first write. */
+export class Storage {
+  private readonly databases = new Map<string, Map<string, Collection>>()
+
+  collection(db: string, name: string): Collection | undefined {
+    return this.databases.get(db)?.get(name)
+  }
+
+  /** Returns the collection, creating it (and its database) if needed. */
+  ensure(db: string, name: string, options: Document = {}): Collection {
+    return this.collection(db, name) ?? this.create(db, name, options)
+  }
+
+  create(db: string, name: string, options: Document = {}): Collection {
+    validateNamespace(db, name)
+    let collections = this.databases.get(db)
+    if (!collections) {
+      collections = new Map()
+      this.databases.set(db, collections)
+    }
+    if (collections.has(name)) {
+      throw new CommandError('NamespaceExists', `Collection ${db}.${name} already exists.`)
+    }
+    const collection = new Collection(db, name, options)
+    collections.set(name, collection)
+    return collection
+  }
+
+  drop(db: string, name: string): boolean {
+    const collections = this.databases.get(db)
+    const dropped = collections?.delete(name) ?? false
+    if (collections?.size === 0) this.databases.delete(db)
+    return dropped
+  }
+
+  dropDatabase(db: string): void {
+    this.databases.delete(db)
+  }
+
+  databaseNames(): string[] {
+    return [...this.databases.keys()]
+  }
+
+  collections(db: string): Collection[] {
+    return [...(this.databases.get(db)?.values() ?? [])]
+  }
+
+  allCollections(): Collection[] {
+    return [...this.databases.values()].flatMap((collections) => [...collections.values()])
+  }
+
+  snapshot(db: string, name: string): CollectionSnapshot {
+    const collection = this.collection(db, name)
+    if (!collection) return { db, name }
+    return {
+      db,
+      name,
+      state: {
+        options: cloneDocument(collection.options),
+        indexes: collection.indexes.slice(1).map((index) => cloneDocument(index.spec) as IndexSpec),
+        documents: collection.documents().map(cloneDocument),
+      },
+    }
+  }
+
+  /** Puts a collection back exactly as snapshotted, dropping whatever happened since. */
+  restore(snapshot: CollectionSnapshot): void {
+    this.drop(snapshot.db, snapshot.name)
+    if (!snapshot.state) return
+    const collection = this.create(snapshot.db, snapshot.name, snapshot.state.options)
+    // The snapshot held a consistent state, so rebuilding it cannot hit a duplicate.
+    for (const document of snapshot.state.documents) collection.insert(document)
+    for (const spec of snapshot.state.indexes) collection.addIndex(spec)
+  }
+}
+
+function validateNamespace(db: string, name: string): void {
+  if (db.length === 0 || db.length > 63 || INVALID_DB_NAME.test(db)) {
+    throw new CommandError('InvalidNamespace', `Invalid database name: '${db}'`)
+  }
+  if (name.length === 0 || name.includes('\0') || name.startsWith('.') || name.includes('$')) {
+    throw new CommandError('InvalidNamespace', `Invalid collection name: '${name}'`)
+  }
+}

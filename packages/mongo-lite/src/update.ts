@@ -1,0 +1,152 @@
+import { ObjectId } from 'bson'
+import { update as applyOperators } from 'mingo'
+import { CommandError, mingo } from './errors.js'
+import {
+  cloneDocument,
+  cloneValue,
+  isPlainObject,
+  setPath,
+  valueKey,
+  withIdFirst,
+  type Document,
+} from './documents.js'
+import { MINGO_OPTIONS, runPipeline } from './query.js'
+
+/** The `u` of an update statement: operators, a replacement document, or a pipeline. */
+export type UpdateSpec = Document | Document[]
+
+export interface UpdateOptions {
+  readonly query: Document
+  readonly arrayFilters?: Document[]
+}
+
+export function parseUpdateSpec(value: unknown): UpdateSpec {
+  if (Array.isArray(value) && value.every(isPlainObject)) return value
+  if (isPlainObject(value)) return value
+  throw new CommandError('FailedToParse', 'Update argument must be either an object or an array')
+}
+
+function isOperatorUpdate(update: Document): boolean {
+  const first = Object.keys(update)[0]
+  return first?.startsWith('$') ?? false
+}
+
+/**
+ * Applies an update to a copy of `document` and returns the copy; `modified` is false when
+ * the update changed nothing (MongoDB then counts the document as matched, not modified).
+ */
+export function applyUpdate(
+  document: Document,
+  update: UpdateSpec,
+  options: UpdateOptions,
+): { document: Document; modified: boolean } {
+  const next = computeUpdate(document, update, options, false)
+  if (valueKey(next._id) !== valueKey(document._id)) {
+    throw new CommandError(
+      'ImmutableField',
+      "Performing an update on the path '_id' would modify the immutable field '_id'",
+    )
+  }
+  return { document: next, modified: valueKey(next) !== valueKey(document) }
+}
+
+/** The document an upsert inserts: the query's equality fields with the update applied. */
+export function buildUpsert(update: UpdateSpec, options: UpdateOptions): Document {
+  const seed = equalityFields(options.query)
+  const inserted = computeUpdate(seed, update, options, true)
+  if (inserted._id === undefined) inserted._id = new ObjectId()
+  return withIdFirst(inserted)
+}
+
+function computeUpdate(
+  document: Document,
+  update: UpdateSpec,
+  options: UpdateOptions,
+  inserting: boolean,
+): Document {
+  if (Array.isArray(update)) return pipelineUpdate(document, update)
+  if (isOperatorUpdate(update)) return runOperators(document, update, options, inserting)
+  return replacement(document, update)
+}
+
+function pipelineUpdate(document: Document, pipeline: Document[]): Document {
+  const [result] = runPipeline([document], pipeline, { resolve: () => [] })
+  if (!result) throw new CommandError('BadValue', 'update pipeline removed the document')
+  return result
+}
+
+function replacement(document: Document, update: Document): Document {
+  for (const key of Object.keys(update)) {
+    if (key.startsWith('$')) {
+      throw new CommandError(
+        'BadValue',
+        `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document.`,
+      )
+    }
+  }
+  const next = cloneDocument(update)
+  if (next._id === undefined && document._id !== undefined) next._id = document._id
+  return withIdFirst(next)
+}
+
+function runOperators(
+  document: Document,
+  update: Document,
+  options: UpdateOptions,
+  inserting: boolean,
+): Document {
+  // mingo has no $setOnInsert: on insert it is a $set, otherwise it does nothing.
+  const { $setOnInsert, ...operators } = update
+  for (const key of Object.keys(operators)) {
+    if (!key.startsWith('$')) {
+      throw new CommandError(
+        'FailedToParse',
+        `Unknown modifier: ${key}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      )
+    }
+  }
+  if (inserting && isPlainObject($setOnInsert)) {
+    operators.$set = { ...(isPlainObject(operators.$set) ? operators.$set : {}), ...$setOnInsert }
+  }
+  // Setting _id to its current value is allowed by MongoDB; mingo refuses any _id write.
+  const set = operators.$set
+  if (isPlainObject(set) && '_id' in set && valueKey(set._id) === valueKey(document._id)) {
+    const rest = { ...set }
+    delete rest._id
+    operators.$set = rest
+  }
+  const next = cloneDocument(document)
+  const active = Object.entries(operators).filter(
+    ([, fields]) => !isPlainObject(fields) || Object.keys(fields).length > 0,
+  )
+  if (active.length === 0) return next
+  mingo(() =>
+    applyOperators(
+      next,
+      cloneValue(Object.fromEntries(active)),
+      options.arrayFilters,
+      options.query,
+      {
+        cloneMode: 'deep',
+        queryOptions: MINGO_OPTIONS,
+      },
+    ),
+  )
+  return next
+}
+
+/** The fields an upsert copies from its query: plain equalities, also inside `$and`. */
+function equalityFields(query: Document, into: Document = {}): Document {
+  for (const [key, value] of Object.entries(query)) {
+    if (key === '$and' && Array.isArray(value)) {
+      for (const clause of value) if (isPlainObject(clause)) equalityFields(clause, into)
+    } else if (key.startsWith('$') || value instanceof RegExp) {
+      continue
+    } else if (isPlainObject(value) && Object.keys(value).some((k) => k.startsWith('$'))) {
+      if ('$eq' in value) setPath(into, key, cloneValue(value.$eq))
+    } else {
+      setPath(into, key, cloneValue(value))
+    }
+  }
+  return into
+}
