@@ -1,6 +1,7 @@
 export { ConfigError, parseDuration, parseEnv, parseList } from './config.js'
 export { buildProblem, problemContentType, sendProblem, type Problem } from './error-handler.js'
 export type { ReadinessCheck } from './health.js'
+export { captureLogs } from './log-capture.js'
 export { createLogger, redactedPaths, type LoggerSettings } from './logger.js'
 export type { OpenApiInfo } from './openapi.js'
 export { isProblemCode, problemCodes, type ProblemCode } from './problem-codes.js'
@@ -11,6 +12,7 @@ export {
   type ProblemErrorClass,
   type ValidationIssue,
 } from './problem-error.js'
+export { problemResponses, ProblemSchema } from './problem-schema.js'
 export { requestIdHeader } from './request-id.js'
 export { listenWithGracefulShutdown, type ListenOptions } from './run-service.js'
 export {

@@ -9,7 +9,7 @@ import {
   type ReadinessCheck,
   type ServiceApp,
 } from '../src/index.js'
-import { captureLogs } from './log-capture.js'
+import { captureLogs } from '../src/index.js'
 
 const EmailTaken = problemError('EMAIL_TAKEN', 'An account with this email already exists.')
 const Unavailable = problemError('SERVICE_UNAVAILABLE', 'A dependency is down.')

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 
-/** A pino destination that keeps every line, so tests can assert on what was logged. */
+/** A pino destination that keeps every line, so tests can assert on what was (not) logged. */
 export function captureLogs(): { stream: Writable; lines: () => string[]; text: () => string } {
   const chunks: string[] = []
   const stream = new Writable({

@@ -1,0 +1,241 @@
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleType,
+  handleWhen,
+  retry,
+  wrap,
+} from 'cockatiel'
+import { Compile } from 'typebox/compile'
+import type { TSchema, Static } from 'typebox'
+import { errors as undiciErrors, Pool } from 'undici'
+import {
+  authApiPaths,
+  HashResponseSchema,
+  JwksSchema,
+  TokenResponseSchema,
+  VerifyResponseSchema,
+  type Jwks,
+  type TokenRequest,
+  type TokenResponse,
+  type VerifyResponse,
+} from './schemas.js'
+
+export interface AuthApiClientOptions {
+  baseUrl: string
+  /** The service credential, sent as `Authorization: Bearer …`. */
+  credential: string
+  connectTimeoutMs?: number
+  /** Whole-call deadline, retry included. */
+  deadlineMs?: number
+  connections?: number
+  /** Consecutive failed calls that open the breaker. */
+  breakerFailures?: number
+  /** How long an open breaker fails fast before letting one call through. */
+  breakerHalfOpenAfterMs?: number
+}
+
+export interface CallContext {
+  /** Forwarded as `X-Request-Id`, so one request can be followed across both services. */
+  requestId?: string
+}
+
+/** auth-api could not give an answer (down, stalled, overloaded, garbage): retry later. */
+export class AuthApiUnavailableError extends Error {
+  override name = 'AuthApiUnavailableError'
+  constructor(
+    message: string,
+    readonly retryAfter: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** auth-api refused the request itself (4xx): retrying will not help. */
+export class AuthApiRejectedError extends Error {
+  override name = 'AuthApiRejectedError'
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(`auth-api rejected the request with ${status}${code ? ` ${code}` : ''}`)
+  }
+}
+
+// No byte of a response was read: safe to send again.
+class ConnectionFailure extends Error {
+  override name = 'ConnectionFailure'
+}
+
+const maxResponseBytes = 64 * 1024
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+])
+
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof undiciErrors.ConnectTimeoutError) return true
+  const code = (error as { code?: string } | undefined)?.code
+  return code !== undefined && connectionErrorCodes.has(code)
+}
+
+function retryAfterSeconds(header: string | string[] | undefined): number {
+  const value = Number(Array.isArray(header) ? header[0] : header)
+  return Number.isFinite(value) && value > 0 ? Math.ceil(value) : 1
+}
+
+function checker<S extends TSchema>(schema: S): (value: unknown) => value is Static<S> {
+  const compiled = Compile(schema)
+  return (value: unknown): value is Static<S> => compiled.Check(value)
+}
+
+const isHashResponse = checker(HashResponseSchema)
+const isVerifyResponse = checker(VerifyResponseSchema)
+const isTokenResponse = checker(TokenResponseSchema)
+const isJwks = checker(JwksSchema)
+
+export class AuthApiClient {
+  private readonly pool: Pool
+  private readonly origin: URL
+  private readonly deadlineMs: number
+  private readonly policy
+
+  constructor(private readonly options: AuthApiClientOptions) {
+    this.origin = new URL(options.baseUrl)
+    this.deadlineMs = options.deadlineMs ?? 2000
+    this.pool = new Pool(this.origin.origin, {
+      connections: options.connections ?? 64,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      headersTimeout: this.deadlineMs,
+      bodyTimeout: this.deadlineMs,
+      keepAliveTimeout: 30_000,
+      maxResponseSize: maxResponseBytes,
+    })
+    const halfOpenAfter = options.breakerHalfOpenAfterMs ?? 5000
+    const breaker = circuitBreaker(
+      handleWhen((error) => !(error instanceof AuthApiRejectedError)),
+      { halfOpenAfter, breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5) },
+    )
+    // One quick retry with jitter, only when nothing reached auth-api.
+    const retryOnce = retry(handleType(ConnectionFailure), {
+      maxAttempts: 1,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 200 }),
+    })
+    this.policy = {
+      run: wrap(breaker, retryOnce),
+      halfOpenAfterSeconds: Math.ceil(halfOpenAfter / 1000),
+    }
+  }
+
+  async hashPassword(password: string, ctx: CallContext = {}): Promise<string> {
+    const body = await this.call('POST', authApiPaths.hash, { password }, isHashResponse, ctx)
+    return body.hash
+  }
+
+  /** With `hash: null` auth-api verifies against a dummy hash, so a missing user costs the same. */
+  async verifyPassword(
+    password: string,
+    hash: string | null,
+    ctx: CallContext = {},
+  ): Promise<VerifyResponse> {
+    return this.call('POST', authApiPaths.verify, { password, hash }, isVerifyResponse, ctx)
+  }
+
+  async mintAccessToken(claims: TokenRequest, ctx: CallContext = {}): Promise<TokenResponse> {
+    return this.call('POST', authApiPaths.tokens, claims, isTokenResponse, ctx)
+  }
+
+  async getJwks(ctx: CallContext = {}): Promise<Jwks> {
+    return this.call('GET', authApiPaths.jwks, undefined, isJwks, ctx)
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close()
+  }
+
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: unknown,
+    isValid: (value: unknown) => value is T,
+    ctx: CallContext,
+  ): Promise<T> {
+    const signal = AbortSignal.timeout(this.deadlineMs)
+    try {
+      return await this.policy.run.execute(() =>
+        this.send(method, path, payload, isValid, ctx, signal),
+      )
+    } catch (error) {
+      if (error instanceof AuthApiRejectedError || error instanceof AuthApiUnavailableError)
+        throw error
+      if (error instanceof BrokenCircuitError) {
+        throw new AuthApiUnavailableError(
+          'auth-api is failing; calls are paused',
+          this.policy.halfOpenAfterSeconds,
+          {
+            cause: error,
+          },
+        )
+      }
+      throw new AuthApiUnavailableError('auth-api did not answer', 1, { cause: error })
+    }
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: unknown,
+    isValid: (value: unknown) => value is T,
+    ctx: CallContext,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.options.credential}`,
+      accept: 'application/json',
+    }
+    if (ctx.requestId) headers['x-request-id'] = ctx.requestId
+    if (payload !== undefined) headers['content-type'] = 'application/json'
+    let response
+    try {
+      response = await this.pool.request({
+        method,
+        path: new URL(path, this.origin).pathname,
+        headers,
+        body: payload === undefined ? null : JSON.stringify(payload),
+        signal,
+      })
+    } catch (error) {
+      if (isConnectionError(error) && !signal.aborted) {
+        throw new ConnectionFailure('could not connect to auth-api', { cause: error })
+      }
+      throw new AuthApiUnavailableError('auth-api did not answer in time', 1, { cause: error })
+    }
+    const { statusCode } = response
+    let body: unknown
+    try {
+      body = await response.body.json()
+    } catch (error) {
+      throw new AuthApiUnavailableError(`auth-api sent an unreadable ${statusCode} answer`, 1, {
+        cause: error,
+      })
+    }
+    if (statusCode >= 200 && statusCode < 300) {
+      if (!isValid(body)) throw new AuthApiUnavailableError('auth-api sent a malformed answer', 1)
+      return body
+    }
+    if (statusCode === 503 || statusCode === 429 || statusCode >= 500) {
+      throw new AuthApiUnavailableError(
+        `auth-api answered ${statusCode}`,
+        retryAfterSeconds(response.headers['retry-after']),
+      )
+    }
+    const code = (body as { code?: unknown } | null)?.code
+    throw new AuthApiRejectedError(statusCode, typeof code === 'string' ? code : undefined)
+  }
+}

@@ -1,0 +1,86 @@
+import { createServiceApp } from '@users-auth/service-kit'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { Gauge, Histogram } from 'prom-client'
+import type { Config } from './config.js'
+import { requireServiceCredential } from './credential-guard.js'
+import type { KeyRing } from './crypto/key-ring.js'
+import { PasswordHasher } from './crypto/password-hasher.js'
+import { createTokenSigner } from './crypto/token-signer.js'
+import jwksRoutes from './routes/jwks/index.js'
+import passwordRoutes from './routes/passwords/index.js'
+import tokenRoutes from './routes/tokens/index.js'
+
+export interface AuthApiDeps {
+  config: Config
+  logger: FastifyBaseLogger
+  keyRing: KeyRing
+  /** Clock for token timestamps, ms since the epoch. */
+  now?: () => number
+}
+
+export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
+  const { config, keyRing } = deps
+  const { app, metrics } = await createServiceApp({
+    logger: deps.logger,
+    openapi: {
+      title: 'auth-api',
+      version: '1.0.0',
+      description:
+        'Internal: argon2id password hashing and access-token signing. Requires the service credential.',
+      bearerAuth: true,
+    },
+    readiness: [
+      {
+        name: 'keys',
+        check: () =>
+          keyRing.jwks.keys.length > 0 ? Promise.resolve() : Promise.reject(new Error('no keys')),
+      },
+    ],
+  })
+
+  const hashSeconds = new Histogram({
+    name: 'auth_password_job_duration_seconds',
+    help: 'argon2 hash and verify durations',
+    labelNames: ['operation'],
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+    registers: [metrics],
+  })
+  const hasher = new PasswordHasher({
+    params: config.argon2,
+    concurrency: config.hashing.concurrency,
+    queueLimit: config.hashing.queueLimit,
+    queueTimeoutMs: config.hashing.queueTimeoutMs,
+    onJob: (operation, seconds) => {
+      hashSeconds.observe({ operation }, seconds)
+    },
+  })
+  new Gauge({
+    name: 'auth_password_queue_depth',
+    help: 'Hash/verify jobs waiting for a worker',
+    registers: [metrics],
+    collect() {
+      this.set(hasher.queueDepth)
+    },
+  })
+  await hasher.init()
+
+  const signToken = createTokenSigner({
+    keyRing,
+    issuer: config.issuer,
+    audience: config.audience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    ...(deps.now ? { now: deps.now } : {}),
+  })
+
+  // The route table.
+  await app.register(
+    async (v1) => {
+      requireServiceCredential(v1, config.credentials)
+      await v1.register(passwordRoutes, { prefix: '/passwords', hasher })
+      await v1.register(tokenRoutes, { prefix: '/tokens', signToken })
+    },
+    { prefix: '/v1' },
+  )
+  await app.register(jwksRoutes, { prefix: '/.well-known', jwks: keyRing.jwks })
+  return app
+}

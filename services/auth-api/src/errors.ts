@@ -1,0 +1,19 @@
+import { problemError } from '@users-auth/service-kit'
+
+// auth-api's part of the contract's catalogue.
+export const CredentialRequired = problemError(
+  'UNAUTHORIZED',
+  'A valid service credential is required.',
+)
+export const PasswordTooLong = problemError(
+  'VALIDATION_FAILED',
+  'The password is longer than 1024 bytes.',
+)
+export const MalformedHash = problemError(
+  'VALIDATION_FAILED',
+  'The hash is not an argon2 PHC string.',
+)
+export const HashingBusy = problemError(
+  'SERVICE_UNAVAILABLE',
+  'Password hashing is at capacity; retry later.',
+)

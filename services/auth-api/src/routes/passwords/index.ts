@@ -1,0 +1,40 @@
+import { maxPasswordBytes } from '@users-auth/auth-contract'
+import { withRetryAfter } from '@users-auth/service-kit'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { UnusableHashError, type PasswordHasher } from '../../crypto/password-hasher.js'
+import { QueueFullError } from '../../crypto/work-queue.js'
+import { HashingBusy, MalformedHash, PasswordTooLong } from '../../errors.js'
+import { hashRoute, verifyRoute } from './schemas.js'
+
+export interface PasswordRoutesOptions {
+  hasher: PasswordHasher
+}
+
+function assertLength(password: string): void {
+  if (Buffer.byteLength(password, 'utf8') > maxPasswordBytes) throw new PasswordTooLong()
+}
+
+// Hashing failures as the contract names them: a full queue is 503, a foreign hash is 400.
+function translate(error: unknown): never {
+  if (error instanceof QueueFullError) throw withRetryAfter(new HashingBusy(), 1)
+  if (error instanceof UnusableHashError) throw new MalformedHash()
+  throw error
+}
+
+const passwordRoutes: FastifyPluginAsyncTypebox<PasswordRoutesOptions> = async (
+  app,
+  { hasher },
+) => {
+  app.post('/hash', { schema: hashRoute }, async (request) => {
+    assertLength(request.body.password)
+    const hash = await hasher.hash(request.body.password).catch(translate)
+    return { hash }
+  })
+
+  app.post('/verify', { schema: verifyRoute }, async (request) => {
+    assertLength(request.body.password)
+    return hasher.verify(request.body.password, request.body.hash).catch(translate)
+  })
+}
+
+export default passwordRoutes

@@ -1,0 +1,42 @@
+import { ConfigError } from '@users-auth/service-kit'
+import { describe, expect, it } from 'vitest'
+import { developmentCredential, loadConfig } from '../src/config.js'
+
+describe('loadConfig', () => {
+  it('runs with no configuration at all in development', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      mode: 'development',
+      port: 4000,
+      host: '0.0.0.0',
+      credentials: [developmentCredential],
+      accessTokenTtlSeconds: 900,
+      argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    })
+    expect(config.hashing.concurrency).toBe(config.hashing.threads)
+  })
+
+  it('refuses to start in production without keys or a strong credential', () => {
+    const keys = '{"keys":[]}'
+    const strong = 'x'.repeat(32)
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_PRIVATE_KEYS: keys })).toThrow(
+      /INTERNAL_API_TOKEN is required/,
+    )
+    expect(() => loadConfig({ NODE_ENV: 'production', INTERNAL_API_TOKEN: strong })).toThrow(
+      /JWT_PRIVATE_KEYS is required/,
+    )
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', INTERNAL_API_TOKEN: 'short', JWT_PRIVATE_KEYS: keys }),
+    ).toThrow(/at least 32/)
+    expect(
+      loadConfig({ NODE_ENV: 'production', INTERNAL_API_TOKEN: strong, JWT_PRIVATE_KEYS: keys })
+        .credentials,
+    ).toEqual([strong])
+  })
+
+  it('reports malformed values clearly', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError)
+    expect(() => loadConfig({ ARGON2_MEMORY_KIB: '10' })).toThrow(/ARGON2_MEMORY_KIB/)
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL: 'forever' })).toThrow(/Invalid duration/)
+  })
+})
