@@ -74,3 +74,6 @@ export const authApiPaths = {
   tokens: '/v1/tokens',
   jwks: '/.well-known/jwks.json',
 } as const
+
+/** The credential both services fall back to outside production, so `pnpm start` needs no setup. */
+export const developmentCredential = 'dev-internal-token-not-for-production'

@@ -114,13 +114,30 @@ export function sendProblem(
   return reply.code(problem.status).type(problemContentType).send(problem)
 }
 
+/**
+ * Turns an error from a lower layer (a driver, a client) into one of the catalogue's, or
+ * returns undefined to leave it alone.
+ */
+export type ErrorMapper = (error: unknown) => Error | undefined
+
 /** The one renderer: every error of the app leaves as RFC 9457 problem+json. */
-export function registerProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: AnyError, request, reply) => {
+export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapper[] = []): void {
+  app.setErrorHandler((raw: AnyError, request, reply) => {
+    let error = raw
+    for (const map of mappers) {
+      const mapped = map(raw)
+      if (mapped) {
+        error = mapped as AnyError
+        break
+      }
+    }
+    if (error !== raw && (error.statusCode ?? 500) >= 500) {
+      request.log.warn({ err: raw }, 'dependency failure')
+    }
     const problem = buildProblem(request, error)
-    if (problem.status >= 500) {
+    if (problem.status >= 500 && error === raw) {
       // The cause is logged for operators, never sent.
-      request.log.error({ err: error }, 'request failed')
+      request.log.error({ err: raw }, 'request failed')
     }
     return sendProblem(reply, problem, error.retryAfter)
   })

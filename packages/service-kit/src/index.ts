@@ -1,5 +1,11 @@
 export { ConfigError, parseDuration, parseEnv, parseList } from './config.js'
-export { buildProblem, problemContentType, sendProblem, type Problem } from './error-handler.js'
+export {
+  buildProblem,
+  problemContentType,
+  sendProblem,
+  type ErrorMapper,
+  type Problem,
+} from './error-handler.js'
 export type { ReadinessCheck } from './health.js'
 export { captureLogs } from './log-capture.js'
 export { createLogger, redactedPaths, type LoggerSettings } from './logger.js'

@@ -3,7 +3,7 @@ import underPressure from '@fastify/under-pressure'
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Registry } from 'prom-client'
-import { registerProblemHandlers } from './error-handler.js'
+import { registerProblemHandlers, type ErrorMapper } from './error-handler.js'
 import { registerHealth, type ReadinessCheck } from './health.js'
 import { registerMetrics } from './metrics.js'
 import { registerOpenApi, type OpenApiInfo } from './openapi.js'
@@ -27,6 +27,8 @@ export interface ServiceAppOptions {
   loadShedding?: LoadSheddingOptions | false
   /** Fastify's `trustProxy`: addresses/CIDRs whose X-Forwarded-For is believed. */
   trustProxy?: string[]
+  /** Translate dependency errors (e.g. a database that is down) into catalogue errors. */
+  errorMappers?: ErrorMapper[]
 }
 
 export interface ServiceApp {
@@ -78,7 +80,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // JSON is the only request body the contract accepts.
   app.removeContentTypeParser('text/plain')
 
-  registerProblemHandlers(app)
+  registerProblemHandlers(app, options.errorMappers)
   await app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   })

@@ -17,12 +17,15 @@ const Unavailable = problemError('SERVICE_UNAVAILABLE', 'A dependency is down.')
 let current: ServiceApp | undefined
 const logs = captureLogs()
 
+class DriverDown extends Error {}
+
 async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
   const logger = createLogger({ level: 'info', stream: logs.stream })
   const service = await createServiceApp({
     logger,
     openapi: { title: 'kit-test', version: '1.0.0' },
     readiness,
+    errorMappers: [(e) => (e instanceof DriverDown ? withRetryAfter(new Unavailable(), 3) : undefined)],
   })
   const { app } = service
   app.post(
@@ -47,6 +50,9 @@ async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
   })
   app.post('/v1/down', () => {
     throw withRetryAfter(new Unavailable(), 7)
+  })
+  app.get('/v1/driver-down', () => {
+    throw new DriverDown('connect ECONNREFUSED 10.1.2.3:27017')
   })
   app.get('/v1/boom', () => {
     throw new Error('driver said: connection to 10.0.0.7 refused, password=hunter2')
@@ -163,6 +169,14 @@ describe('problem+json rendering', () => {
     const down = await app.inject({ method: 'POST', url: '/v1/down' })
     expectProblem(down, 503, 'SERVICE_UNAVAILABLE')
     expect(down.headers['retry-after']).toBe('7')
+  })
+
+  it('lets the service map dependency errors onto catalogue errors', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'GET', url: '/v1/driver-down' })
+    expectProblem(res, 503, 'SERVICE_UNAVAILABLE')
+    expect(res.headers['retry-after']).toBe('3')
+    expect(res.body).not.toContain('10.1.2.3')
   })
 
   it('answers unknown routes with 404 NOT_FOUND', async () => {

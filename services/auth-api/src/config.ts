@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { developmentCredential } from '@users-auth/auth-contract'
 import { ConfigError, parseDuration, parseEnv, parseList } from '@users-auth/service-kit'
 import { Type, type Static } from 'typebox'
 
@@ -58,9 +59,6 @@ export interface Config {
     queueTimeoutMs: number
   }
 }
-
-/** Known outside production only, so `pnpm start` works with no configuration. */
-export const developmentCredential = 'dev-internal-token-not-for-production'
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parseEnv(EnvSchema, env)

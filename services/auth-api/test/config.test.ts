@@ -1,6 +1,7 @@
 import { ConfigError } from '@users-auth/service-kit'
 import { describe, expect, it } from 'vitest'
-import { developmentCredential, loadConfig } from '../src/config.js'
+import { developmentCredential } from '@users-auth/auth-contract'
+import { loadConfig } from '../src/config.js'
 
 describe('loadConfig', () => {
   it('runs with no configuration at all in development', () => {

@@ -1,0 +1,125 @@
+import { Long, MongoClient, MongoServerError, type Document } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { start, type RunningServer } from '../src/index.js'
+
+// Behaviour of mongo-lite itself that the driver-level compatibility suite (which must also
+// pass against a real mongod) cannot pin down: batching limits, its TTL sweep option,
+// transaction rollback.
+
+let server: RunningServer
+let client: MongoClient
+beforeAll(async () => {
+  server = await start({ ttlSweepMs: 50 })
+  client = await new MongoClient(server.uri).connect()
+})
+afterAll(async () => {
+  await client.close()
+  await server.stop()
+})
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('cursors', () => {
+  const db = () => client.db('cursors')
+
+  it('returns 101 documents first by default, the rest through getMore', async () => {
+    await db()
+      .collection('many')
+      .insertMany(Array.from({ length: 250 }, (_, i) => ({ i })))
+    // promoteLongs off: cursor ids stay int64, as a real server insists on for getMore.
+    const first = await db().command({ find: 'many', filter: {} }, { promoteLongs: false })
+    const cursor = first.cursor as { id: Long; firstBatch: Document[] }
+    expect(cursor.firstBatch).toHaveLength(101)
+    const more = await db().command(
+      { getMore: cursor.id, collection: 'many' },
+      { promoteLongs: false },
+    )
+    expect((more.cursor as { nextBatch: Document[] }).nextBatch).toHaveLength(149)
+    expect((more.cursor as { id: Long }).id.isZero()).toBe(true)
+  })
+
+  it('keeps a batch under 16 MiB however many documents were asked for', async () => {
+    const mebibyte = 'x'.repeat(1024 * 1024)
+    await db()
+      .collection('big')
+      .insertMany(Array.from({ length: 20 }, (_, i) => ({ i, mebibyte })))
+    const first = await db().command({ find: 'big', filter: {}, batchSize: 1000 })
+    const batch = (first.cursor as { firstBatch: Document[] }).firstBatch
+    expect(batch.length).toBeGreaterThan(0)
+    expect(batch.length).toBeLessThan(16)
+    expect(await db().collection('big').countDocuments()).toBe(20)
+    expect(await db().collection('big').find().toArray()).toHaveLength(20)
+  })
+
+  it('forgets killed cursors', async () => {
+    const first = await db().command(
+      { find: 'many', filter: {}, batchSize: 10 },
+      { promoteLongs: false },
+    )
+    const id = (first.cursor as { id: Long }).id
+    const killed = await db().command(
+      { killCursors: 'many', cursors: [id] },
+      { promoteLongs: false },
+    )
+    expect(killed.cursorsKilled).toEqual([id])
+    const error = await db()
+      .command({ getMore: id, collection: 'many' })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(MongoServerError)
+    expect((error as MongoServerError).code).toBe(43)
+  })
+})
+
+describe('TTL', () => {
+  it('sweeps on the interval given to start()', async () => {
+    const events = client.db('ttl').collection('events')
+    await events.createIndex({ at: 1 }, { expireAfterSeconds: 0 })
+    const past = new Date(Date.now() - 1000)
+    const future = new Date(Date.now() + 3_600_000)
+    await events.insertMany([
+      { name: 'past', at: past },
+      { name: 'future', at: future },
+      { name: 'earliest of an array', at: [future, past] },
+      { name: 'not a date', at: 'yesterday' },
+      { name: 'no field' },
+    ])
+    await waitFor(async () => (await events.countDocuments()) === 3, 'expiry')
+    const names = (await events.find().toArray()).map((event) => String(event.name))
+    expect(names.sort()).toEqual(['future', 'no field', 'not a date'])
+  })
+
+  it('takes ttlMonitorSleepSecs through setParameter, like mongod', async () => {
+    const admin = client.db('admin')
+    expect(await admin.command({ setParameter: 1, ttlMonitorSleepSecs: 2 })).toMatchObject({
+      was: 0.05,
+    })
+    expect(await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).toMatchObject({
+      ttlMonitorSleepSecs: 2,
+    })
+  })
+})
+
+describe('transactions', () => {
+  it('restores what an aborted transaction wrote, and keeps a committed one', async () => {
+    const accounts = client.db('tx').collection('accounts')
+    await accounts.insertOne({ _id: 1 as never, balance: 10 })
+    const session = client.startSession()
+    session.startTransaction()
+    await accounts.updateOne({ _id: 1 as never }, { $inc: { balance: 5 } }, { session })
+    await accounts.insertOne({ _id: 2 as never, balance: 1 }, { session })
+    await session.abortTransaction()
+    expect(await accounts.find().toArray()).toEqual([{ _id: 1, balance: 10 }])
+
+    await session.withTransaction(async () => {
+      await accounts.updateOne({ _id: 1 as never }, { $inc: { balance: 5 } }, { session })
+    })
+    await session.endSession()
+    expect(await accounts.findOne({ _id: 1 as never })).toEqual({ _id: 1, balance: 15 })
+  })
+})
