@@ -20,7 +20,9 @@ it('serves from the command line and stops cleanly on SIGTERM', async () => {
       const found = /mongodb:\/\/127\.0\.0\.1:\d+/.exec(output)
       if (found) resolve(found[0])
     })
-    child.once('exit', (code) => reject(new Error(`exited early with ${String(code)}: ${output}`)))
+    child.once('exit', (code) => {
+      reject(new Error(`exited early with ${String(code)}: ${output}`))
+    })
   })
   expect(output).toMatch(/^mongo-lite listening at mongodb:\/\/127\.0\.0\.1:\d+/)
 

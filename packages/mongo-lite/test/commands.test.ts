@@ -79,7 +79,7 @@ describe('cursors', () => {
 describe('TTL', () => {
   it('sweeps on the interval given to start()', async () => {
     const events = client.db('ttl').collection('events')
-    await events.createIndex({ at: 1 }, { expireAfterSeconds: 0 })
+    await events.createIndex({ at: 1 }, { expireAfterSeconds: 0 }, undefined)
     const past = new Date(Date.now() - 1000)
     const future = new Date(Date.now() + 3_600_000)
     await events.insertMany([

@@ -79,7 +79,11 @@ export class RawClient {
       for (const frame of this.reader.push(chunk)) this.replies.push(decodeReply(frame))
       for (const waiter of this.waiters) waiter()
     })
-    this.closed = new Promise((resolve) => socket.on('close', () => resolve()))
+    this.closed = new Promise((resolve) =>
+      socket.on('close', () => {
+        resolve()
+      }),
+    )
     socket.on('error', () => undefined)
   }
 
@@ -94,9 +98,12 @@ export class RawClient {
 
   async send(...chunks: Buffer[]): Promise<void> {
     for (const chunk of chunks) {
-      await new Promise<void>((resolve, reject) =>
-        this.socket.write(chunk, (error) => (error ? reject(error) : resolve())),
-      )
+      await new Promise<void>((resolve, reject) => {
+        this.socket.write(chunk, (error) => {
+          if (error) reject(error)
+          else resolve()
+        })
+      })
     }
   }
 
