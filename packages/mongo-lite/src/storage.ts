@@ -43,6 +43,8 @@ export class Collection {
 
   insert(document: Document): DuplicateKey | undefined {
     const id = idKey(document)
+    // The _id index is unique without saying so; the document map itself enforces it.
+    if (this.docs.has(id)) return { index: ID_INDEX, keyValue: { _id: document._id } }
     for (const index of this.indexList) {
       const duplicate = index.check(document, id)
       if (duplicate) return duplicate

@@ -25,6 +25,17 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
   }
 }
 
+describe('_id', () => {
+  it('is unique even though its index does not say so', async () => {
+    const items = client.db('ids').collection<{ _id: number; v?: number }>('items')
+    await items.insertOne({ _id: 1, v: 1 })
+    const error = await items.insertOne({ _id: 1, v: 2 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 11000, keyPattern: { _id: 1 }, keyValue: { _id: 1 } })
+    expect(await items.find().toArray()).toEqual([{ _id: 1, v: 1 }])
+    expect(await items.listIndexes().toArray()).toEqual([{ v: 2, key: { _id: 1 }, name: '_id_' }])
+  })
+})
+
 describe('cursors', () => {
   const db = () => client.db('cursors')
 
