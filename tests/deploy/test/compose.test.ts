@@ -1,0 +1,150 @@
+// docker-compose.yml passes Debian's docker-compose 1.29 `config` (no engine needed), and keeps
+// the promised shape: auth-api unreachable from the host, health-gated start order, credentials
+// only from .env.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parse } from 'yaml'
+import { describe, expect, test } from 'vitest'
+import { fromRoot } from '../src/repo.js'
+import { requireTool, run } from '../src/run.js'
+
+interface Service {
+  image?: string
+  build?: { context: string; dockerfile: string }
+  ports?: string[]
+  expose?: string[]
+  networks?: string[]
+  environment?: Record<string, string>
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test: string[] }
+  volumes?: string[]
+  read_only?: boolean
+  cap_drop?: string[]
+}
+interface Compose {
+  services: Record<string, Service>
+  networks: Record<string, { internal?: boolean } | null>
+  volumes: Record<string, unknown>
+}
+
+const file = fromRoot('docker-compose.yml')
+const compose = parse(readFileSync(file, 'utf8')) as Compose
+
+function envFile(contents: string): string {
+  const f = path.join(mkdtempSync(path.join(tmpdir(), 'users-auth-env-')), '.env')
+  writeFileSync(f, contents)
+  return f
+}
+
+function config(env: string): ReturnType<typeof run> {
+  return run(requireTool('docker-compose'), ['--env-file', env, '-f', file, 'config', '-q'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  })
+}
+
+describe('docker-compose.yml', () => {
+  test('is valid for docker-compose config once .env holds the credentials', () => {
+    const ok = config(
+      envFile(
+        'INTERNAL_API_TOKEN=0123456789abcdef\nJWT_PRIVATE_KEYS={"keys":[{"kty":"OKP","crv":"Ed25519"}]}\n',
+      ),
+    )
+    expect(ok.stderr).toBe('')
+    expect(ok.status).toBe(0)
+  })
+
+  test('refuses to start without the credentials, pointing at .env.example', () => {
+    const missing = config(envFile(readFileSync(fromRoot('.env.example'), 'utf8')))
+    expect(missing.status).not.toBe(0)
+    expect(missing.stderr).toContain('create .env first (see .env.example)')
+  })
+
+  test('uses only keys docker-compose 1.29 knows', () => {
+    expect(Object.keys(compose)).toEqual(['services', 'networks', 'volumes'])
+    const text = readFileSync(file, 'utf8')
+    for (const key of ['start_interval', 'required:', 'develop:', 'watch:']) {
+      expect(text).not.toContain(key)
+    }
+  })
+
+  test('auth-api publishes no port and sits only on internal networks', () => {
+    const auth = compose.services['auth-api']!
+    expect(auth.ports).toBeUndefined()
+    expect(auth.networks?.length).toBeGreaterThan(0)
+    for (const n of auth.networks ?? []) expect(compose.networks[n]?.internal, n).toBe(true)
+    for (const name of ['mongodb', 'redis']) {
+      const s = compose.services[name]!
+      expect(s.ports).toBeUndefined()
+      for (const n of s.networks ?? []) expect(compose.networks[n]?.internal, n).toBe(true)
+    }
+  })
+
+  test('users-api is published on 3000 and starts after healthy dependencies', () => {
+    const users = compose.services['users-api']!
+    expect(users.ports).toEqual(['3000:3000'])
+    expect(users.depends_on).toEqual({
+      mongodb: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      'auth-api': { condition: 'service_healthy' },
+    })
+    expect(users.environment).toMatchObject({
+      MONGODB_URI: 'mongodb://mongodb:27017/users-auth',
+      AUTH_API_URL: 'http://auth-api:4000',
+      REDIS_URL: 'redis://redis:6379',
+    })
+    // users-api can reach auth-api: they share a network.
+    const auth = compose.services['auth-api']!
+    expect(users.networks?.some((n) => auth.networks?.includes(n))).toBe(true)
+  })
+
+  test('every service has a health check; the Node ones use fetch (no curl in the image)', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.healthcheck?.test[0], name).toBe('CMD')
+    }
+    for (const [name, port] of [
+      ['users-api', 3000],
+      ['auth-api', 4000],
+    ] as const) {
+      const probe = compose.services[name]!.healthcheck!.test
+      expect(probe.slice(0, 3)).toEqual(['CMD', 'node', '-e'])
+      expect(probe[3]).toContain(`fetch('http://127.0.0.1:${String(port)}/readyz')`)
+    }
+  })
+
+  test('MongoDB 7 keeps its data in a named volume', () => {
+    const mongo = compose.services.mongodb!
+    expect(mongo.image).toMatch(/^mongo:7(\.|$)/)
+    const [volume] = (mongo.volumes ?? [])[0]!.split(':')
+    expect(Object.keys(compose.volumes)).toContain(volume)
+  })
+
+  test('credentials come from .env, never from the file itself', () => {
+    for (const name of ['users-api', 'auth-api']) {
+      const env = compose.services[name]!.environment!
+      expect(env.INTERNAL_API_TOKEN).toMatch(/^\$\{INTERNAL_API_TOKEN:\?/)
+    }
+    expect(compose.services['auth-api']!.environment!.JWT_PRIVATE_KEYS).toMatch(
+      /^\$\{JWT_PRIVATE_KEYS:\?/,
+    )
+    for (const name of ['users-api', 'auth-api']) {
+      const s = compose.services[name]!
+      expect(s.build?.dockerfile).toBe(`services/${name}/Dockerfile`)
+      expect(s.read_only).toBe(true)
+      expect(s.cap_drop).toEqual(['ALL'])
+    }
+  })
+
+  test('.env.example documents how to create .env and holds no credential', () => {
+    const example = readFileSync(fromRoot('.env.example'), 'utf8')
+    expect(example).toContain('cp .env.example .env')
+    expect(example).toContain('openssl rand -hex 32')
+    expect(example).toContain('pnpm --silent --filter auth-api keygen')
+    const assigned = example
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => l.split('=')[0])
+    expect(assigned).not.toContain('INTERNAL_API_TOKEN')
+    expect(assigned).not.toContain('JWT_PRIVATE_KEYS')
+  })
+})
