@@ -5,4 +5,6 @@ const conditions = ['@users-auth/source', 'module', 'node', 'development|product
 export const sourceConditions = {
   resolve: { conditions },
   ssr: { resolve: { conditions } },
+  // Global setup files run in Vitest's own environment.
+  environments: { __vitest__: { resolve: { conditions } } },
 }

@@ -1,6 +1,6 @@
 import { captureLogs, createLogger } from '@users-auth/service-kit'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.js'
+import { createAuthApi } from '../src/create-auth-api.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { generateKeyRing, type KeyRing } from '../src/crypto/key-ring.js'
 
@@ -30,14 +30,15 @@ export async function buildAuthApi(
   options: { env?: Record<string, string>; keyRing?: KeyRing; now?: () => number } = {},
 ): Promise<Harness> {
   const logs = captureLogs()
-  const config = testConfig(options.env)
   const keyRing = options.keyRing ?? (await generateKeyRing())
-  const app = await buildApp({
-    config,
-    keyRing,
-    logger: createLogger({ level: 'info', stream: logs.stream }),
-    ...(options.now ? { now: options.now } : {}),
-  })
+  const { app, config } = await createAuthApi(
+    { ...cheapEnv, ...options.env },
+    {
+      keyRing,
+      logger: createLogger({ level: 'info', stream: logs.stream }),
+      ...(options.now ? { now: options.now } : {}),
+    },
+  )
   await app.ready()
   return { app, config, keyRing, logs: logs.text }
 }

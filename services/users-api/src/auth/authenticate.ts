@@ -1,0 +1,93 @@
+import fastifyJwt from '@fastify/jwt'
+import { accessTokenType, AuthApiUnavailableError } from '@users-auth/auth-contract'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Forbidden, Unauthorized } from '../errors.js'
+import type { Principal, Sessions } from '../domain/sessions.js'
+import { acceptedAlgorithms, type JwksCache } from './jwks-cache.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` for routes that require a Bearer token. */
+    auth: Principal | null
+  }
+}
+
+interface AccessClaims {
+  sub: string
+  sid: string
+}
+
+// Header parameters that would let a token name its own key (RFC 8725 §3.10): never honoured,
+// and a token that carries one is refused.
+const forbiddenHeaders = ['jku', 'x5u', 'jwk', 'x5c', 'crit']
+
+export interface AuthenticationOptions {
+  jwks: JwksCache
+  sessions: Sessions
+  issuer: string
+  audience: string
+}
+
+export interface Guards {
+  authenticate: (request: FastifyRequest) => Promise<void>
+  requireAdmin: (request: FastifyRequest) => Promise<void>
+}
+
+/**
+ * Verifies access tokens locally against auth-api's JWKS (pinned algorithms, issuer, audience
+ * and `typ`; verified tokens are cached until they expire), then requires the token's session
+ * and user to be live, so logout, password change and deletion take effect on the next request.
+ */
+export async function registerAuthentication(
+  app: FastifyInstance,
+  options: AuthenticationOptions,
+): Promise<Guards> {
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: async (_request: FastifyRequest, token: unknown) => {
+      const header = (token as { header?: Record<string, unknown> }).header ?? {}
+      const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : ''
+      if (typ !== accessTokenType && typ !== `application/${accessTokenType}`)
+        throw new Unauthorized()
+      if (forbiddenHeaders.some((name) => name in header)) throw new Unauthorized()
+      if (typeof header.kid !== 'string') throw new Unauthorized()
+      const key = await options.jwks.keyFor(header.kid)
+      if (!key) throw new Unauthorized()
+      return key
+    },
+    verify: {
+      algorithms: [...acceptedAlgorithms],
+      allowedIss: options.issuer,
+      allowedAud: options.audience,
+      requiredClaims: ['sub', 'sid', 'iat', 'exp', 'jti'],
+      cache: 10_000,
+    },
+  })
+  app.decorateRequest('auth', null)
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
+    let claims: AccessClaims
+    try {
+      claims = await request.jwtVerify<AccessClaims>()
+    } catch (error) {
+      if (error instanceof AuthApiUnavailableError) throw error
+      throw new Unauthorized()
+    }
+    const principal = await options.sessions.resolve(claims.sid, claims.sub)
+    if (!principal) throw new Unauthorized()
+    request.auth = principal
+  }
+
+  async function requireAdmin(request: FastifyRequest): Promise<void> {
+    await authenticate(request)
+    if (!request.auth?.roles.includes('admin')) throw new Forbidden()
+  }
+
+  return { authenticate, requireAdmin }
+}
+
+/** The caller of a route guarded by `authenticate`. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.auth) throw new Unauthorized()
+  return request.auth
+}

@@ -1,0 +1,89 @@
+import { developmentCredential } from '@users-auth/auth-contract'
+import { ConfigError, parseDuration, parseEnv, parseList } from '@users-auth/service-kit'
+import { Type, type Static } from 'typebox'
+
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union(
+    [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
+    {
+      default: 'development',
+    },
+  ),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  MONGODB_URI: Type.Optional(Type.String()),
+  MONGODB_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3000 }),
+  AUTH_API_URL: Type.String({ default: 'http://127.0.0.1:4000' }),
+  AUTH_API_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  AUTH_API_DEADLINE_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  AUTH_API_BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 100, maximum: 10_000, default: 5000 }),
+  INTERNAL_API_TOKEN: Type.Optional(Type.String()),
+  JWT_ISSUER: Type.String({ default: 'users-auth' }),
+  JWT_AUDIENCE: Type.String({ default: 'users-auth' }),
+  REFRESH_TOKEN_TTL: Type.String({ default: '30d' }),
+  REDIS_URL: Type.Optional(Type.String()),
+  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 15 }),
+  TRUSTED_PROXIES: Type.Optional(Type.String()),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+})
+
+export type Mode = Static<typeof EnvSchema>['NODE_ENV']
+
+export interface Config {
+  mode: Mode
+  port: number
+  host: string
+  logLevel: string
+  /** Absent outside production: the workspace's embedded MongoDB is used. */
+  mongodbUri: string | undefined
+  mongodbTimeoutMs: number
+  authApi: {
+    url: string
+    credential: string
+    connectTimeoutMs: number
+    deadlineMs: number
+    breakerHalfOpenAfterMs: number
+  }
+  jwt: { issuer: string; audience: string }
+  refreshTokenTtlMs: number
+  redisUrl: string | undefined
+  passwordMinLength: number
+  trustedProxies: string[]
+  corsOrigins: string[]
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const e = parseEnv(EnvSchema, env)
+  const credential = parseList(e.INTERNAL_API_TOKEN)[0]
+  const corsOrigins = parseList(e.CORS_ORIGINS)
+  if (corsOrigins.includes('*'))
+    throw new ConfigError('CORS_ORIGINS: list origins explicitly; "*" is not allowed')
+  if (e.NODE_ENV === 'production') {
+    if (!e.MONGODB_URI) throw new ConfigError('MONGODB_URI is required in production')
+    if (!credential || credential.length < 32) {
+      throw new ConfigError('INTERNAL_API_TOKEN is required in production (at least 32 characters)')
+    }
+  }
+  return {
+    mode: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    mongodbUri: e.MONGODB_URI,
+    mongodbTimeoutMs: e.MONGODB_TIMEOUT_MS,
+    authApi: {
+      url: e.AUTH_API_URL,
+      credential: credential ?? developmentCredential,
+      connectTimeoutMs: e.AUTH_API_CONNECT_TIMEOUT_MS,
+      deadlineMs: e.AUTH_API_DEADLINE_MS,
+      breakerHalfOpenAfterMs: e.AUTH_API_BREAKER_HALF_OPEN_MS,
+    },
+    jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    refreshTokenTtlMs: parseDuration(e.REFRESH_TOKEN_TTL),
+    redisUrl: e.REDIS_URL,
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    trustedProxies: parseList(e.TRUSTED_PROXIES),
+    corsOrigins,
+  }
+}

@@ -1,0 +1,57 @@
+import { AuthApiClient } from '@users-auth/auth-contract'
+import { resolveMongo } from '@users-auth/dev-mongo'
+import { createLogger } from '@users-auth/service-kit'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { loadConfig, type Config } from './config.js'
+import { openDatabase } from './db/database.js'
+
+export interface CreateOptions {
+  logger?: FastifyBaseLogger
+  now?: () => Date
+}
+
+/**
+ * The service as configured by an environment, built but not listening: what `server.ts`
+ * runs and what the workspace's `pnpm start` embeds. Without MONGODB_URI (never in
+ * production) it uses the workspace's embedded MongoDB and says so.
+ */
+export async function createUsersApi(
+  env: Record<string, string | undefined>,
+  options: CreateOptions = {},
+): Promise<{ app: FastifyInstance; config: Config }> {
+  const config = loadConfig(env)
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, base: { service: 'users-api' } })
+  const mongo = config.mongodbUri
+    ? { uri: config.mongodbUri, stop: () => Promise.resolve() }
+    : await resolveMongo({
+        env: {},
+        log: (line) => {
+          logger.warn(line)
+        },
+      })
+  const db = openDatabase({
+    uri: mongo.uri,
+    timeoutMs: config.mongodbTimeoutMs,
+    onError: (error) => {
+      logger.warn({ err: error }, 'MongoDB not reachable; retrying')
+    },
+  })
+  const authApi = new AuthApiClient({
+    baseUrl: config.authApi.url,
+    credential: config.authApi.credential,
+    connectTimeoutMs: config.authApi.connectTimeoutMs,
+    deadlineMs: config.authApi.deadlineMs,
+    breakerHalfOpenAfterMs: config.authApi.breakerHalfOpenAfterMs,
+  })
+  const app = await buildApp({
+    config,
+    logger,
+    db,
+    authApi,
+    ...(options.now ? { now: options.now } : {}),
+  })
+  app.addHook('onClose', () => mongo.stop())
+  return { app, config }
+}

@@ -1,0 +1,97 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import mongoose, { type Connection } from 'mongoose'
+import { sessionModel, type SessionModel } from './session-model.js'
+import { userModel, type UserModel } from './user-model.js'
+
+export interface Database {
+  users: UserModel
+  sessions: SessionModel
+  /** Resolves once connected with every index in place; rejects otherwise. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  uri: string
+  /** Server selection bound: how fast a request learns that MongoDB is down. */
+  timeoutMs: number
+  onError?: (error: unknown) => void
+}
+
+/**
+ * Opens the connection and creates indexes in the background, retrying until MongoDB answers,
+ * so the service starts (and serves /healthz) while MongoDB is away. Commands are never
+ * buffered: while MongoDB is down a request fails fast instead of waiting.
+ */
+export function openDatabase(options: DatabaseOptions): Database {
+  const connection: Connection = mongoose.createConnection()
+  const users = userModel(connection)
+  const sessions = sessionModel(connection)
+  // Mutated from the connect loop and close(); an object keeps both views of it honest.
+  const state = { indexed: false, closed: false }
+
+  const connect = async (): Promise<void> => {
+    while (!state.closed) {
+      try {
+        await connection.openUri(options.uri, {
+          serverSelectionTimeoutMS: options.timeoutMs,
+          connectTimeoutMS: options.timeoutMs,
+          socketTimeoutMS: 30_000,
+          bufferCommands: false,
+          autoIndex: false,
+          autoCreate: false,
+          maxPoolSize: 50,
+        })
+        await Promise.all([users.createCollection(), sessions.createCollection()])
+        await Promise.all([users.createIndexes(), sessions.createIndexes()])
+        state.indexed = true
+        return
+      } catch (error) {
+        options.onError?.(error)
+        await sleep(1000)
+      }
+    }
+  }
+  const connecting = connect()
+
+  return {
+    users,
+    sessions,
+    async ping() {
+      const db = connection.db
+      if (!state.indexed || !db) throw new Error('MongoDB not connected yet')
+      await db.command({ ping: 1 })
+    },
+    async close() {
+      state.closed = true
+      await connection.close()
+      await connecting
+    },
+  }
+}
+
+const unavailableNames = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoExpiredSessionError',
+])
+
+/** True for driver errors that mean "MongoDB cannot be reached", as opposed to a bad query. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  if (unavailableNames.has(error.name)) return true
+  // Mongoose refuses commands before the first connection when buffering is off.
+  return (
+    error.name === 'MongooseError' &&
+    /initial connection|not connected|buffering/i.test(error.message)
+  )
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 11000
+}

@@ -1,0 +1,41 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose'
+
+export interface SessionRecord {
+  /** Random id; also the `sid` claim of the session's access tokens. */
+  _id: string
+  userId: Types.ObjectId
+  /** SHA-256 of the current refresh token; the token itself is never stored. */
+  refreshTokenHash: string
+  /** Hashes of this session's rotated refresh tokens: presenting one again is a replay. */
+  rotatedTokenHashes: string[]
+  createdAt: Date
+  lastUsedAt: Date
+  userAgent: string
+  ip: string
+  /** The session dies here unless a refresh moves it on (TTL index). */
+  expiresAt: Date
+}
+
+/** How many rotated hashes a session remembers for replay detection. */
+export const rotatedHashesKept = 50
+
+const sessionSchema = new Schema<SessionRecord>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: Schema.Types.ObjectId, required: true, index: true },
+    refreshTokenHash: { type: String, required: true },
+    rotatedTokenHashes: { type: [String], default: [] },
+    createdAt: { type: Date, required: true },
+    lastUsedAt: { type: Date, required: true },
+    userAgent: { type: String, default: '' },
+    ip: { type: String, default: '' },
+    expiresAt: { type: Date, required: true, expires: 0 },
+  },
+  { strict: 'throw', versionKey: false },
+)
+
+export type SessionModel = Model<SessionRecord>
+
+export function sessionModel(connection: Connection): SessionModel {
+  return connection.model<SessionRecord>('Session', sessionSchema, 'sessions')
+}

@@ -1,0 +1,34 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose'
+
+export const roles = ['user', 'admin'] as const
+export type Role = (typeof roles)[number]
+
+export interface UserRecord {
+  _id: Types.ObjectId
+  email: string
+  name: string
+  /** argon2id PHC string; never selected unless asked for. */
+  passwordHash: string
+  roles: Role[]
+  passwordChangedAt: Date
+  createdAt: Date
+  updatedAt: Date
+}
+
+const userSchema = new Schema<UserRecord>(
+  {
+    // Normalised by the domain before it gets here; the unique index is the one guarantee.
+    email: { type: String, required: true, unique: true },
+    name: { type: String, default: '' },
+    passwordHash: { type: String, required: true, select: false },
+    roles: { type: [String], enum: roles, default: ['user'] },
+    passwordChangedAt: { type: Date, required: true },
+  },
+  { timestamps: true, strict: 'throw', versionKey: false },
+)
+
+export type UserModel = Model<UserRecord>
+
+export function userModel(connection: Connection): UserModel {
+  return connection.model<UserRecord>('User', userSchema, 'users')
+}

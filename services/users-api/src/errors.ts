@@ -1,0 +1,29 @@
+import { problemError } from '@users-auth/service-kit'
+
+// users-api's catalogue: exactly the contract's codes, each with the sentence a client sees.
+export const ValidationFailed = problemError(
+  'VALIDATION_FAILED',
+  'The request does not match the schema.',
+)
+export const InvalidCredentials = problemError(
+  'INVALID_CREDENTIALS',
+  'The email or password is incorrect.',
+)
+export const Unauthorized = problemError('UNAUTHORIZED', 'A valid access token is required.')
+export const RefreshTokenInvalid = problemError(
+  'REFRESH_TOKEN_INVALID',
+  'The refresh token is invalid or expired.',
+)
+export const RefreshTokenReused = problemError(
+  'REFRESH_TOKEN_REUSED',
+  'The refresh token was already used; the session has been revoked.',
+)
+export const Forbidden = problemError('FORBIDDEN', 'You are not allowed to do this.')
+export const NotFound = problemError('NOT_FOUND', 'There is no such resource.')
+export const EmailTaken = problemError('EMAIL_TAKEN', 'An account with this email already exists.')
+export const RateLimited = problemError('RATE_LIMITED', 'Too many attempts; retry later.')
+export const ServiceUnavailable = problemError(
+  'SERVICE_UNAVAILABLE',
+  'A dependency is unavailable; retry later.',
+)
+export const WrongPassword = problemError('INVALID_CREDENTIALS', 'The password is incorrect.')

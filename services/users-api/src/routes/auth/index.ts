@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Guards } from '../../auth/authenticate.js'
+import { principalOf } from '../../auth/authenticate.js'
+import type { Accounts } from '../../domain/accounts.js'
+import type { Sessions } from '../../domain/sessions.js'
+import { contextOf } from '../request-context.js'
+import { loginRoute, logoutRoute, refreshRoute, signupRoute } from './schemas.js'
+
+export interface AuthRoutesOptions {
+  accounts: Accounts
+  sessions: Sessions
+  guards: Guards
+}
+
+const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
+  app,
+  { accounts, sessions, guards },
+) => {
+  app.post('/signup', { schema: signupRoute }, async (request, reply) => {
+    const session = await accounts.signup(request.body, contextOf(request))
+    return reply.code(201).header('location', `/v1/users/${session.user.id}`).send(session)
+  })
+
+  app.post('/login', { schema: loginRoute }, (request) =>
+    accounts.login(request.body, contextOf(request)),
+  )
+
+  app.post('/refresh', { schema: refreshRoute }, (request) =>
+    sessions.refresh(request.body.refreshToken, contextOf(request)),
+  )
+
+  app.post(
+    '/logout',
+    { schema: logoutRoute, onRequest: guards.authenticate },
+    async (request, reply) => {
+      await sessions.end(principalOf(request).sessionId)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default authRoutes

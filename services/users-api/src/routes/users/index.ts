@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf, type Guards } from '../../auth/authenticate.js'
+import type { Accounts } from '../../domain/accounts.js'
+import type { Sessions } from '../../domain/sessions.js'
+import { contextOf } from '../request-context.js'
+import {
+  changePasswordRoute,
+  deleteMeRoute,
+  deleteUserRoute,
+  getMeRoute,
+  getUserRoute,
+  listSessionsRoute,
+  listUsersRoute,
+  patchMeRoute,
+  revokeSessionRoute,
+} from './schemas.js'
+
+export interface UserRoutesOptions {
+  accounts: Accounts
+  sessions: Sessions
+  guards: Guards
+}
+
+const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
+  app,
+  { accounts, sessions, guards },
+) => {
+  const self = { onRequest: guards.authenticate }
+  const admin = { onRequest: guards.requireAdmin }
+
+  app.get('/me', { ...self, schema: getMeRoute }, (request) =>
+    accounts.profile(principalOf(request)),
+  )
+
+  app.patch('/me', { ...self, schema: patchMeRoute }, (request) =>
+    accounts.rename(principalOf(request), request.body.name),
+  )
+
+  app.post('/me/password', { ...self, schema: changePasswordRoute }, async (request, reply) => {
+    await accounts.changePassword(principalOf(request), request.body, contextOf(request))
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/me', { ...self, schema: deleteMeRoute }, async (request, reply) => {
+    await accounts.deleteSelf(principalOf(request), request.body.password, contextOf(request))
+    return reply.code(204).send(null)
+  })
+
+  app.get('/me/sessions', { ...self, schema: listSessionsRoute }, async (request) => {
+    const principal = principalOf(request)
+    return { items: await sessions.list(principal.user._id, principal.sessionId) }
+  })
+
+  app.delete(
+    '/me/sessions/:id',
+    { ...self, schema: revokeSessionRoute },
+    async (request, reply) => {
+      await sessions.revoke(principalOf(request).user._id, request.params.id)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get('/', { ...admin, schema: listUsersRoute }, (request) =>
+    accounts.list(request.query.limit ?? 20, request.query.cursor),
+  )
+
+  app.get('/:id', { ...admin, schema: getUserRoute }, (request) =>
+    accounts.getById(request.params.id),
+  )
+
+  app.delete('/:id', { ...admin, schema: deleteUserRoute }, async (request, reply) => {
+    await accounts.deleteById(request.params.id)
+    return reply.code(204).send(null)
+  })
+}
+
+export default userRoutes
