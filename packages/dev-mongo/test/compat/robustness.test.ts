@@ -1,0 +1,98 @@
+import { connect } from 'node:net'
+import { BSON, MongoClient } from 'mongodb'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { useDatabase } from './compat-env.js'
+
+// Bytes no driver would send. Whatever a server answers (mongo-lite hangs up; mongod may
+// also answer with an error), it must not succeed, and it must keep serving everyone else.
+
+const uri = useDatabase('robustness')
+let client: MongoClient
+
+beforeAll(async () => {
+  client = await new MongoClient(uri).connect()
+})
+afterAll(async () => {
+  await client.close()
+})
+
+/** host and port of the first server in the URI (raw sockets cannot follow +srv). */
+function firstHost(): { host: string; port: number } {
+  const match = /^mongodb:\/\/(?:[^@/]*@)?([^,/?:]+|\[[^\]]+\])(?::(\d+))?/.exec(uri)
+  if (!match) throw new Error(`robustness checks need a mongodb://host:port URI, got ${uri}`)
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2] ?? 27017) }
+}
+
+function message(opCode: number, body: Buffer, length = 16 + body.length): Buffer {
+  const header = Buffer.alloc(16)
+  header.writeInt32LE(length, 0)
+  header.writeInt32LE(1, 4)
+  header.writeInt32LE(opCode, 12)
+  return Buffer.concat([header, body])
+}
+
+function opMsgBody(): Buffer {
+  return Buffer.concat([Buffer.alloc(5), Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' }))])
+}
+
+/**
+ * Sends `bytes` on a fresh connection and collects what comes back until the server closes
+ * the connection or a second passes without it doing so.
+ */
+async function sendGarbage(bytes: Buffer): Promise<{ closed: boolean; received: Buffer }> {
+  const { host, port } = firstHost()
+  const socket = connect(port, host)
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk)
+  })
+  socket.on('error', () => undefined)
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.write(bytes)
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      resolve(false)
+    }, 1000)
+    socket.once('close', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+  socket.destroy()
+  return { closed, received: Buffer.concat(chunks) }
+}
+
+/** The `ok` of a reply the server sent, if it sent one. */
+function replyOk(received: Buffer): unknown {
+  if (received.length < 21) return undefined
+  const opCode = received.readInt32LE(12)
+  const document = BSON.deserialize(
+    received.subarray(opCode === 1 ? 36 : 21, received.readInt32LE(0)),
+  )
+  return document.ok
+}
+
+const invalidBson = opMsgBody()
+invalidBson.writeUInt8(0x7f, 9) // the type byte of the first field: no such BSON type
+
+it.each([
+  ['a length header over 48 MB', message(2013, opMsgBody(), 0x7fffffff)],
+  ['a negative length', message(2013, opMsgBody(), -1)],
+  ['a length shorter than a header', message(2013, opMsgBody(), 4)],
+  ['an unknown opcode', message(4242, opMsgBody())],
+  ['invalid BSON', message(2013, invalidBson)],
+  ['a BSON size larger than the message', message(2013, opMsgBody().subarray(0, 20))],
+])('survives %s', async (_name, garbage) => {
+  const { closed, received } = await sendGarbage(garbage)
+  expect(closed || received.length > 0 ? replyOk(received) : undefined).not.toBe(1)
+  // The connection the driver already had, and a new one, both still work.
+  expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 })
+  const fresh = await new MongoClient(uri).connect()
+  expect(await fresh.db().collection('after').insertOne({ ok: true })).toMatchObject({
+    acknowledged: true,
+  })
+  await fresh.close()
+})
