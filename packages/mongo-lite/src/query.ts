@@ -38,13 +38,17 @@ export function selectStored(
   filter: Document,
   options: SelectOptions = {},
 ): Document[] {
-  const { sort, skip, limit, projection, collation } = options
+  const { skip, limit, projection, collation } = options
+  // {$natural: ±1} means insertion order (or its reverse), which is how documents are stored.
+  const natural = options.sort?.$natural
+  const sort = Object.entries(options.sort ?? {}).filter(([field]) => field !== '$natural')
+  const source = natural === -1 ? [...documents].reverse() : documents
   return mingo(() => {
-    let cursor = find(documents, filter, projection, {
+    let cursor = find(source, filter, projection, {
       ...MINGO_OPTIONS,
       collation: collation as CollationSpec | undefined,
     })
-    if (sort && Object.keys(sort).length > 0) cursor = cursor.sort(sort)
+    if (sort.length > 0) cursor = cursor.sort(Object.fromEntries(sort))
     if (skip) cursor = cursor.skip(skip)
     if (limit) cursor = cursor.limit(Math.abs(limit))
     return cursor.all()

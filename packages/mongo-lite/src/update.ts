@@ -108,14 +108,18 @@ function runOperators(
   if (inserting && isPlainObject($setOnInsert)) {
     operators.$set = { ...(isPlainObject(operators.$set) ? operators.$set : {}), ...$setOnInsert }
   }
-  // Setting _id to its current value is allowed by MongoDB; mingo refuses any _id write.
-  const set = operators.$set
-  if (isPlainObject(set) && '_id' in set && valueKey(set._id) === valueKey(document._id)) {
-    const rest = { ...set }
-    delete rest._id
-    operators.$set = rest
-  }
   const next = cloneDocument(document)
+  // mingo refuses any write to _id, but MongoDB allows setting it on insert (from $set or
+  // $setOnInsert) and setting it to the value it already has.
+  const set = operators.$set
+  if (isPlainObject(set) && '_id' in set) {
+    if (next._id === undefined) next._id = cloneValue(set._id)
+    if (valueKey(set._id) === valueKey(next._id)) {
+      const rest = { ...set }
+      delete rest._id
+      operators.$set = rest
+    }
+  }
   const active = Object.entries(operators).filter(
     ([, fields]) => !isPlainObject(fields) || Object.keys(fields).length > 0,
   )

@@ -36,6 +36,29 @@ describe('_id', () => {
   })
 })
 
+describe('updates', () => {
+  it('lets an upsert choose its _id through $setOnInsert, as mongod does', async () => {
+    const items = client.db('updates').collection<{ _id: string; n?: number }>('items')
+    const result = await items.updateOne(
+      { n: 1 },
+      { $setOnInsert: { _id: 'chosen' }, $set: { n: 1 } },
+      { upsert: true },
+    )
+    expect(result.upsertedId).toBe('chosen')
+    await items.updateOne({ _id: 'chosen' }, { $set: { _id: 'chosen', n: 2 } })
+    expect(await items.find().toArray()).toEqual([{ _id: 'chosen', n: 2 }])
+  })
+
+  it('sorts by $natural, forwards and backwards', async () => {
+    const items = client.db('updates').collection('natural')
+    await items.insertMany([{ v: 'b' }, { v: 'a' }, { v: 'c' }])
+    const order = async (direction: 1 | -1) =>
+      (await items.find().sort({ $natural: direction }).toArray()).map((doc) => doc.v as string)
+    expect(await order(1)).toEqual(['b', 'a', 'c'])
+    expect(await order(-1)).toEqual(['c', 'a', 'b'])
+  })
+})
+
 describe('cursors', () => {
   const db = () => client.db('cursors')
 
