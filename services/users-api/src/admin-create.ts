@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { AuthApiClient } from '@users-auth/auth-contract'
 import { loadConfig } from './config.js'
 import { openDatabase } from './db/database.js'
+import { normalizeEmail } from './domain/accounts.js'
 import { ensureAdmin } from './domain/admin-bootstrap.js'
 
 // `pnpm --filter users-api admin:create --email a@b.c` with the password on stdin (never in
@@ -28,17 +29,23 @@ const authApi = new AuthApiClient({
   credential: config.authApi.credential,
 })
 try {
-  await db.ping().catch(async () => {
-    // The first ping may come before the connection: give it the configured time.
-    await new Promise((resolve) => setTimeout(resolve, config.mongodbTimeoutMs))
-    await db.ping()
-  })
+  // The connection (and its indexes) come up in the background: wait for them, bounded.
+  const deadline = Date.now() + config.mongodbTimeoutMs * 2
+  while (
+    await db.ping().then(
+      () => false,
+      () => Date.now() < deadline,
+    )
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await db.ping()
   const outcome = await ensureAdmin(
     { db, authApi, now: () => new Date(), passwordPolicy: { minLength: config.passwordMinLength } },
     values.email ?? '',
     password,
   )
-  process.stdout.write(`admin:create: ${outcome} ${values.email ?? ''}\n`)
+  process.stdout.write(`admin:create: ${outcome} ${normalizeEmail(values.email ?? '')}\n`)
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error))
 } finally {

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  get,
+  goodPassword,
+  post,
+  send,
+  signup,
+  startPair,
+  type Pair,
+  type SessionBody,
+} from './pair-harness.js'
+
+let pair: Pair | undefined
+afterEach(async () => {
+  await pair?.close()
+  pair = undefined
+})
+
+describe('operations', () => {
+  it('is ready with MongoDB and auth-api keys; /healthz never checks them', async () => {
+    pair = await startPair()
+    expect((await get(pair.users, '/readyz')).statusCode).toBe(200)
+    expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
+  })
+
+  it('starts and stays live but not ready while auth-api is unreachable', async () => {
+    pair = await startPair({ authUrl: 'http://127.0.0.1:9' })
+    expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
+    const ready = await get(pair.users, '/readyz')
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json<{ detail: string }>().detail).toContain('auth-api')
+  })
+
+  it('serves the OpenAPI document with every public route, and Swagger UI', async () => {
+    pair = await startPair()
+    const doc = (await get(pair.users, '/openapi.json')).json<{
+      paths: Record<string, Record<string, unknown>>
+    }>()
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    )
+    expect(routes.sort()).toEqual(
+      [
+        'POST /v1/auth/signup',
+        'POST /v1/auth/login',
+        'POST /v1/auth/refresh',
+        'POST /v1/auth/logout',
+        'GET /v1/users/me',
+        'PATCH /v1/users/me',
+        'POST /v1/users/me/password',
+        'DELETE /v1/users/me',
+        'GET /v1/users/me/sessions',
+        'DELETE /v1/users/me/sessions/{id}',
+        'GET /v1/users/',
+        'GET /v1/users/{id}',
+        'DELETE /v1/users/{id}',
+        'GET /.well-known/jwks.json',
+      ].sort(),
+    )
+    expect((await get(pair.users, '/docs/')).statusCode).toBe(200)
+  })
+
+  it('re-serves auth-api’s JWKS with a cache header', async () => {
+    pair = await startPair()
+    const res = await get(pair.users, '/.well-known/jwks.json')
+    expect(res.headers['cache-control']).toBe('public, max-age=300')
+    const fromAuth = await pair.auth.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+    expect(res.json()).toEqual(fromAuth.json())
+  })
+
+  it('forwards X-Request-Id to auth-api so one request can be followed across both', async () => {
+    pair = await startPair()
+    await pair.users.inject({
+      method: 'POST',
+      url: '/v1/auth/signup',
+      headers: { 'x-request-id': 'trace-across-both' },
+      payload: { email: 'trace@example.com', password: goodPassword },
+    })
+    const lines = pair
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"requestId":"trace-across-both"'))
+    const paths = lines
+      .map((l) => (JSON.parse(l) as { req?: { path: string } }).req?.path)
+      .filter(Boolean)
+    expect(paths).toEqual(
+      expect.arrayContaining(['/v1/auth/signup', '/v1/passwords/hash', '/v1/tokens']),
+    )
+  })
+
+  it('keeps CORS closed unless origins are listed, and then allows only those', async () => {
+    pair = await startPair()
+    const preflight = (origin: string) =>
+      pair!.users.inject({
+        method: 'OPTIONS',
+        url: '/v1/auth/login',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      })
+    expect(
+      (await preflight('https://evil.example')).headers['access-control-allow-origin'],
+    ).toBeUndefined()
+    await pair.close()
+    pair = await startPair({ usersEnv: { CORS_ORIGINS: 'https://app.example' } })
+    expect((await preflight('https://app.example')).headers['access-control-allow-origin']).toBe(
+      'https://app.example',
+    )
+    expect(
+      (await preflight('https://evil.example')).headers['access-control-allow-origin'],
+    ).toBeUndefined()
+  })
+
+  it('never writes a password, hash or token to the logs of either service', async () => {
+    pair = await startPair()
+    const s = await signup(pair.users, 'secrets@example.com')
+    const again = (
+      await post(pair.users, '/v1/auth/login', {
+        email: 'secrets@example.com',
+        password: goodPassword,
+      })
+    ).json<SessionBody>()
+    await post(pair.users, '/v1/auth/login', {
+      email: 'secrets@example.com',
+      password: 'wrong-password-value-123',
+    })
+    const refreshed = (
+      await post(pair.users, '/v1/auth/refresh', { refreshToken: again.refreshToken })
+    ).json<SessionBody>()
+    await post(
+      pair.users,
+      '/v1/users/me/password',
+      { currentPassword: goodPassword, newPassword: 'new-password-value-4567' },
+      s.accessToken,
+    )
+    await send(
+      pair.users,
+      'DELETE',
+      '/v1/users/me',
+      { password: 'new-password-value-4567' },
+      s.accessToken,
+    )
+    const logs = pair.logs()
+    expect(logs).toContain('/v1/auth/refresh')
+    const stored = 'argon2id'
+    for (const secret of [
+      goodPassword,
+      'wrong-password-value-123',
+      'new-password-value-4567',
+      s.accessToken,
+      s.refreshToken,
+      again.refreshToken,
+      refreshed.accessToken,
+      refreshed.refreshToken,
+      'pair-test-credential',
+      stored,
+    ]) {
+      expect(logs).not.toContain(secret)
+    }
+  })
+})

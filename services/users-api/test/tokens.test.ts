@@ -1,0 +1,92 @@
+import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { afterEach, describe, expect, it } from 'vitest'
+import { get, problem, signup, startPair, type Pair } from './pair-harness.js'
+
+let pair: Pair | undefined
+afterEach(async () => {
+  await pair?.close()
+  pair = undefined
+})
+
+function authJwksFetches(p: Pair): Promise<number> {
+  return p.auth.inject({ method: 'GET', url: '/metrics' }).then((res) => {
+    const line = res.body
+      .split('\n')
+      .find((l) => l.startsWith('http_requests_total{method="GET",route="/.well-known/jwks.json"'))
+    return Number(line?.split(' ').at(-1) ?? 0)
+  })
+}
+
+describe('access-token verification', () => {
+  it('rejects a token past its expiry', async () => {
+    // auth-api's clock runs 20 minutes behind: its 15-minute tokens are born expired.
+    pair = await startPair({ authNow: () => Date.now() - 20 * 60_000 })
+    const s = await signup(pair.users, 'late@example.com')
+    problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
+  })
+
+  it.each([
+    ['issuer', { JWT_ISSUER: 'someone-else' }],
+    ['audience', { JWT_AUDIENCE: 'another-api' }],
+  ])('rejects tokens with the wrong %s', async (_name, authEnv) => {
+    pair = await startPair({ authEnv })
+    const s = await signup(pair.users, 'iss@example.com')
+    problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
+  })
+
+  it('rejects alg none, HS256 signed with the public key, and foreign keys', async () => {
+    pair = await startPair()
+    const s = await signup(pair.users, 'forge@example.com')
+    const [headerPart, payloadPart] = s.accessToken.split('.') as [string, string]
+    const header = JSON.parse(Buffer.from(headerPart, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
+    const enc = (o: object) => base64url.encode(JSON.stringify(o))
+
+    const none = `${enc({ ...header, alg: 'none' })}.${payloadPart}.`
+    problem(await get(pair.users, '/v1/users/me', none), 401, 'UNAUTHORIZED')
+
+    const jwks = (await get(pair.users, '/.well-known/jwks.json')).json<{ keys: { x: string }[] }>()
+    const publicKeyBytes = new TextEncoder().encode(jwks.keys[0]?.x ?? '')
+    const hs = await new SignJWT(
+      JSON.parse(Buffer.from(payloadPart, 'base64url').toString()) as Record<string, unknown>,
+    )
+      .setProtectedHeader({ ...header, alg: 'HS256' })
+      .sign(publicKeyBytes)
+    problem(await get(pair.users, '/v1/users/me', hs), 401, 'UNAUTHORIZED')
+
+    const before = await authJwksFetches(pair)
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
+    const claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
+    for (let i = 0; i < 5; i++) {
+      const foreign = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: `attacker-${i}` })
+        .sign(privateKey)
+      problem(await get(pair.users, '/v1/users/me', foreign), 401, 'UNAUTHORIZED')
+    }
+    // Unknown kids may prompt a refetch, but never one per forged token.
+    expect((await authJwksFetches(pair)) - before).toBeLessThanOrEqual(1)
+
+    const embedded = await new SignJWT(claims)
+      .setProtectedHeader({
+        alg: 'EdDSA',
+        typ: 'at+jwt',
+        kid: String(header.kid),
+        jwk: await exportJWK(publicKey),
+      })
+      .sign(privateKey)
+    problem(await get(pair.users, '/v1/users/me', embedded), 401, 'UNAUTHORIZED')
+    // The genuine token still works.
+    expect((await get(pair.users, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+  })
+
+  it('rejects a refresh token presented as an access token', async () => {
+    pair = await startPair()
+    const s = await signup(pair.users, 'swap@example.com')
+    problem(await get(pair.users, '/v1/users/me', s.refreshToken), 401, 'UNAUTHORIZED')
+  })
+})
