@@ -1,3 +1,5 @@
+import { CommandError } from './errors.js'
+
 // Helpers for BSON values as the bson package deserializes them: plain objects and arrays,
 // Dates, RegExps, and class instances tagged with `_bsontype` (ObjectId, Binary, Decimal128...).
 
@@ -25,7 +27,7 @@ export function cloneValue<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T
   if (isPlainObject(value)) {
     const copy: Document = {}
-    for (const [key, item] of Object.entries(value)) copy[key] = cloneValue(item)
+    for (const [key, item] of Object.entries(value)) defineField(copy, key, cloneValue(item))
     return copy as T
   }
   const object: object = value
@@ -35,6 +37,23 @@ export function cloneValue<T>(value: T): T {
     return new Ctor(Uint8Array.from(binary.buffer), binary.sub_type)
   }
   return value
+}
+
+/**
+ * Sets a field as an own property. A BSON document may hold a field named `__proto__`;
+ * plain assignment would change the object's prototype instead.
+ */
+function defineField(target: Document, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  } else {
+    target[key] = value
+  }
 }
 
 export function cloneDocument(document: Document): Document {
@@ -128,13 +147,19 @@ export function valuesAtPath(value: unknown, path: readonly string[]): unknown[]
   }
   if (!isPlainObject(value)) return []
   const [head, ...rest] = path
-  if (head === undefined || !(head in value)) return []
+  if (head === undefined || !Object.hasOwn(value, head)) return []
   return valuesAtPath(value[head], rest)
 }
+
+const UNSAFE_PATH_PARTS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** Sets a dotted path, creating embedded documents on the way. */
 export function setPath(document: Document, path: string, value: unknown): void {
   const parts = path.split('.')
+  // Walking into an object's prototype would change objects far beyond this document.
+  if (parts.some((part) => UNSAFE_PATH_PARTS.has(part))) {
+    throw new CommandError('BadValue', `invalid field path: '${path}'`)
+  }
   let target = document
   for (const part of parts.slice(0, -1)) {
     const next = target[part]

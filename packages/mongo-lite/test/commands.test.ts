@@ -49,6 +49,20 @@ describe('updates', () => {
     expect(await items.find().toArray()).toEqual([{ _id: 'chosen', n: 2 }])
   })
 
+  it('keeps a field named __proto__ as data and never walks into prototypes', async () => {
+    const items = client.db('updates').collection('proto')
+    await items.insertOne(JSON.parse('{"_id": 1, "__proto__": {"polluted": true}}') as never)
+    const stored = await items.findOne({ _id: 1 as never })
+    expect(Object.getOwnPropertyNames(stored)).toEqual(['_id', '__proto__'])
+    // On a collection that does not exist yet, only the upsert itself reads the filter.
+    const upsert = client
+      .db('updates')
+      .collection('proto-new')
+      .updateOne({ '__proto__.polluted': true }, { $set: { a: 1 } }, { upsert: true })
+    await expect(upsert).rejects.toMatchObject({ code: 2 })
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('sorts by $natural, forwards and backwards', async () => {
     const items = client.db('updates').collection('natural')
     await items.insertMany([{ v: 'b' }, { v: 'a' }, { v: 'c' }])
