@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Installs what the deployment checks (vitest project "deploy") need and builds helmlite, the
-# offline chart renderer. Idempotent: when everything is present it only confirms helmlite is
-# built (well under a second). Run by .ci/run before the tests; as root or with sudo.
-#   golang-go + sprig/yaml/gojsonschema sources  -> helmlite (tests/deploy/helmlite)
-#   docker-compose (1.29, Python)                -> `docker-compose config -q`, no engine needed
-#   the ShellCheck package                       -> lints the deployment shell scripts
+# Installs what the deployment checks (vitest project "deploy") need. Idempotent: when all is
+# present it only confirms the renderer (well under a second). Run by .ci/run before the
+# tests; as root or with sudo.
+#   docker-compose (1.29, Python)   -> `docker-compose config -q`, no engine needed
+#   the ShellCheck package          -> lints the deployment shell scripts
+#   without helm on PATH: golang-go and the sprig/yaml/gojsonschema sources, to build
+#   helmlite (tests/deploy/helmlite), the offline chart renderer
 # kubectl, when present, renders k8s/dev; without it the tests use their own renderer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-packages=(
-  golang-go
-  golang-github-masterminds-sprig-dev
-  golang-gopkg-yaml.v3-dev
-  golang-k8s-sigs-yaml-dev
-  golang-github-xeipuuv-gojsonschema-dev
-  docker-compose
-  shellcheck
-)
+packages=(docker-compose shellcheck)
+# With the real helm (as on GitHub's runners) the chart is rendered by helm; else by helmlite.
+if ! command -v helm >/dev/null 2>&1; then
+  packages+=(
+    golang-go
+    golang-github-masterminds-sprig-dev
+    golang-gopkg-yaml.v3-dev
+    golang-k8s-sigs-yaml-dev
+    golang-github-xeipuuv-gojsonschema-dev
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,5 +38,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
-bin=$(bash tests/deploy/helmlite/build.sh)
-echo "deploy checks: helmlite at $bin"
+if command -v helm >/dev/null 2>&1; then
+  echo "deploy checks: rendering the chart with $(command -v helm)"
+else
+  echo "deploy checks: helmlite at $(bash tests/deploy/helmlite/build.sh)"
+fi
