@@ -28,8 +28,9 @@ export interface DuplicateKey {
 
 export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' }
 
-// Options that make two indexes on the same key different (mongod compares these too).
-const COMPARED_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds']
+// What makes two indexes different indexes, as mongod decides it: they may then coexist.
+// Other options (expireAfterSeconds, hidden...) only make them conflicting versions of one.
+const IDENTIFYING_OPTIONS = ['key', 'unique', 'sparse', 'collation', 'partialFilterExpression']
 
 /** Validates a createIndexes entry and fills in what mongod fills in. */
 export function normalizeIndexSpec(raw: unknown): IndexSpec {
@@ -59,12 +60,20 @@ export function defaultIndexName(key: Document): string {
     .join('_')
 }
 
-export function sameIndexKey(a: IndexSpec, b: IndexSpec): boolean {
-  return valueKey(a.key) === valueKey(b.key) && valueKey(a.collation) === valueKey(b.collation)
+export function sameIndexIdentity(a: IndexSpec, b: IndexSpec): boolean {
+  return IDENTIFYING_OPTIONS.every((option) => valueKey(a[option]) === valueKey(b[option]))
 }
 
+/** Whether the non-identifying options (everything but name, v and identity) agree. */
 export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
-  return COMPARED_OPTIONS.every((option) => valueKey(a[option]) === valueKey(b[option]))
+  const rest = (spec: IndexSpec) =>
+    valueKey(
+      Object.entries(spec)
+        .filter(([option]) => option !== 'v' && option !== 'name')
+        .filter(([option]) => !IDENTIFYING_OPTIONS.includes(option))
+        .sort(([x], [y]) => x.localeCompare(y)),
+    )
+  return rest(a) === rest(b)
 }
 
 /**

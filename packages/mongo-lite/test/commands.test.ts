@@ -73,6 +73,27 @@ describe('updates', () => {
   })
 })
 
+describe('index conflicts', () => {
+  it('tells a taken name from a taken definition, as mongod does', async () => {
+    const things = client.db('conflicts').collection('things')
+    const create = (key: Record<string, 1>, options: Record<string, unknown>) =>
+      things
+        .createIndex(key, options, undefined)
+        .then(() => 'created')
+        .catch((error: unknown) => (error as { code: number }).code)
+    expect(await create({ at: 1 }, { name: 'at_1', expireAfterSeconds: 60 })).toBe('created')
+    expect(await create({ at: 1 }, { name: 'at_1', expireAfterSeconds: 60 })).toBe('created')
+    // Same name and identity, other TTL: one index in two versions.
+    expect(await create({ at: 1 }, { name: 'at_1', expireAfterSeconds: 120 })).toBe(85)
+    // Same definition under another name.
+    expect(await create({ at: 1 }, { name: 'other', expireAfterSeconds: 60 })).toBe(85)
+    // Same name, different identity (unique is part of it).
+    expect(await create({ at: 1 }, { name: 'at_1', unique: true })).toBe(86)
+    // Same key but unique: a different index, which may coexist.
+    expect(await create({ at: 1 }, { name: 'at_unique', unique: true })).toBe('created')
+  })
+})
+
 describe('cursors', () => {
   const db = () => client.db('cursors')
 

@@ -3,7 +3,7 @@ import { cloneDocument, isPlainObject, renderDocument, valueKey } from '../docum
 import {
   duplicateKeyError,
   normalizeIndexSpec,
-  sameIndexKey,
+  sameIndexIdentity,
   sameIndexOptions,
   type IndexSpec,
 } from '../indexes.js'
@@ -11,31 +11,32 @@ import type { Collection } from '../storage.js'
 import { collectionName } from './arguments.js'
 import type { CommandHandler } from './context.js'
 
-/** Whether `spec` already exists; throws mongod's conflict errors for near-duplicates. */
+/**
+ * Whether `spec` already exists; throws mongod's errors for a name or an index that is
+ * taken with a different definition.
+ */
 function alreadyExists(collection: Collection, spec: IndexSpec): boolean {
   for (const { spec: existing } of collection.indexes) {
     const sameName = existing.name === spec.name
-    const sameKey =
-      sameIndexKey(existing, spec) &&
-      valueKey(existing.partialFilterExpression) === valueKey(spec.partialFilterExpression)
-    if (!sameName && !sameKey) continue
+    const sameIdentity = sameIndexIdentity(existing, spec)
+    if (!sameName && !sameIdentity) continue
+    const sameOptions = sameIndexOptions(existing, spec)
     const requested = `Requested index: ${renderDocument(spec)}, existing index: ${renderDocument(existing)}`
-    if (sameName && !sameIndexKey(existing, spec)) {
+    if (sameName && !sameIdentity) {
       throw new CommandError(
         'IndexKeySpecsConflict',
-        `An existing index has the same name as the requested index. ${requested}`,
+        `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. ${requested}`,
       )
     }
-    if (!sameIndexOptions(existing, spec)) {
+    if (!sameOptions || !sameName) {
+      const which = sameName
+        ? 'the same name but different options'
+        : sameOptions
+          ? `a different name: ${existing.name}`
+          : 'a different name and options'
       throw new CommandError(
         'IndexOptionsConflict',
-        `An equivalent index already exists with the same name but different options. ${requested}`,
-      )
-    }
-    if (!sameName) {
-      throw new CommandError(
-        'IndexOptionsConflict',
-        `Index already exists with a different name: ${existing.name}`,
+        `An equivalent index already exists with ${which}. ${requested}`,
       )
     }
     return true
