@@ -39,7 +39,7 @@ function opMsgBody(): Buffer {
  * Sends `bytes` on a fresh connection and collects what comes back until the server closes
  * the connection or a second passes without it doing so.
  */
-async function sendGarbage(bytes: Buffer): Promise<{ closed: boolean; received: Buffer }> {
+async function sendGarbage(bytes: Buffer): Promise<Buffer> {
   const { host, port } = firstHost()
   const socket = connect(port, host)
   const chunks: Buffer[] = []
@@ -52,27 +52,27 @@ async function sendGarbage(bytes: Buffer): Promise<{ closed: boolean; received: 
     socket.once('error', reject)
   })
   socket.write(bytes)
-  const closed = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
-      resolve(false)
-    }, 1000)
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000)
     socket.once('close', () => {
       clearTimeout(timer)
-      resolve(true)
+      resolve()
     })
   })
   socket.destroy()
-  return { closed, received: Buffer.concat(chunks) }
+  return Buffer.concat(chunks)
 }
 
-/** The `ok` of a reply the server sent, if it sent one. */
+/** The `ok` of the reply the server sent, if it sent one that can be read. */
 function replyOk(received: Buffer): unknown {
   if (received.length < 21) return undefined
   const opCode = received.readInt32LE(12)
-  const document = BSON.deserialize(
-    received.subarray(opCode === 1 ? 36 : 21, received.readInt32LE(0)),
-  )
-  return document.ok
+  try {
+    const body = received.subarray(opCode === 1 ? 36 : 21, received.readInt32LE(0))
+    return BSON.deserialize(body).ok
+  } catch {
+    return undefined // not a reply a driver could take for success either
+  }
 }
 
 const invalidBson = opMsgBody()
@@ -86,8 +86,10 @@ it.each([
   ['invalid BSON', message(2013, invalidBson)],
   ['a BSON size larger than the message', message(2013, opMsgBody().subarray(0, 20))],
 ])('survives %s', async (_name, garbage) => {
-  const { closed, received } = await sendGarbage(garbage)
-  expect(closed || received.length > 0 ? replyOk(received) : undefined).not.toBe(1)
+  const received = await sendGarbage(garbage)
+  // mongo-lite hangs up (checked in its own tests); mongod may instead answer with an error
+  // or ignore the bytes. Neither may look like success.
+  expect(replyOk(received)).not.toBe(1)
   // The connection the driver already had, and a new one, both still work.
   expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 })
   const fresh = await new MongoClient(uri).connect()
