@@ -59,7 +59,8 @@ export async function registerAuthentication(
       algorithms: [...acceptedAlgorithms],
       allowedIss: options.issuer,
       allowedAud: options.audience,
-      requiredClaims: ['sub', 'sid', 'iat', 'exp', 'jti'],
+      // allowedIss/allowedAud only judge claims that are present: a token must carry both.
+      requiredClaims: ['iss', 'aud', 'sub', 'sid', 'iat', 'exp', 'jti'],
       cache: 10_000,
     },
   })
