@@ -54,6 +54,14 @@ export class AuthApiUnavailableError extends Error {
   }
 }
 
+/**
+ * auth-api is healthy but at capacity (its hashing queue is full): passed on with its
+ * Retry-After, and not held against it by the circuit breaker.
+ */
+export class AuthApiBusyError extends AuthApiUnavailableError {
+  override name = 'AuthApiBusyError'
+}
+
 /** auth-api refused the request itself (4xx): retrying will not help. */
 export class AuthApiRejectedError extends Error {
   override name = 'AuthApiRejectedError'
@@ -119,7 +127,9 @@ export class AuthApiClient {
     })
     const halfOpenAfter = options.breakerHalfOpenAfterMs ?? 5000
     const breaker = circuitBreaker(
-      handleWhen((error) => !(error instanceof AuthApiRejectedError)),
+      handleWhen(
+        (error) => !(error instanceof AuthApiRejectedError || error instanceof AuthApiBusyError),
+      ),
       { halfOpenAfter, breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5) },
     )
     // One quick retry with jitter, only when nothing reached auth-api.
@@ -229,12 +239,13 @@ export class AuthApiClient {
       if (!isValid(body)) throw new AuthApiUnavailableError('auth-api sent a malformed answer', 1)
       return body
     }
-    if (statusCode === 503 || statusCode === 429 || statusCode >= 500) {
-      throw new AuthApiUnavailableError(
+    if (statusCode === 503 || statusCode === 429) {
+      throw new AuthApiBusyError(
         `auth-api answered ${statusCode}`,
         retryAfterSeconds(response.headers['retry-after']),
       )
     }
+    if (statusCode >= 500) throw new AuthApiUnavailableError(`auth-api answered ${statusCode}`, 1)
     const code = (body as { code?: unknown } | null)?.code
     throw new AuthApiRejectedError(statusCode, typeof code === 'string' ? code : undefined)
   }

@@ -1,4 +1,5 @@
 export {
+  AuthApiBusyError,
   AuthApiClient,
   AuthApiRejectedError,
   AuthApiUnavailableError,

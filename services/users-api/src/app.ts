@@ -1,17 +1,22 @@
 import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
 import { AuthApiUnavailableError, type AuthApiClient } from '@users-auth/auth-contract'
 import { createServiceApp, withRetryAfter } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
 import { registerAuthentication } from './auth/authenticate.js'
 import { JwksCache } from './auth/jwks-cache.js'
 import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createSessions } from './domain/sessions.js'
-import { ServiceUnavailable } from './errors.js'
+import { RateLimited, ServiceUnavailable } from './errors.js'
 import authRoutes from './routes/auth/index.js'
 import userRoutes from './routes/users/index.js'
 import wellKnownRoutes from './routes/well-known/index.js'
+import { MemoryCounterStore, RedisCounterStore } from './throttle/counter-store.js'
+import { LoginThrottle } from './throttle/login-throttle.js'
+import { isRedisUnavailable } from './throttle/redis-errors.js'
 
 export interface UsersApiDeps {
   config: Config
@@ -20,11 +25,13 @@ export interface UsersApiDeps {
   db: Database
   /** Owned by the app from here on: closed when the app closes. */
   authApi: AuthApiClient
+  /** Shared throttling state across replicas; in-process counters without it. Owned by the app. */
+  redis?: Redis
   now?: () => Date
 }
 
 export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
-  const { config, db, authApi, logger } = deps
+  const { config, db, authApi, logger, redis } = deps
   const jwks = new JwksCache(authApi, { minRefetchMs: 5000, refreshEveryMs: 5 * 60_000 })
 
   const { app } = await createServiceApp({
@@ -39,6 +46,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     trustProxy: config.trustedProxies,
     readiness: [
       { name: 'mongodb', check: () => db.ping() },
+      ...(redis ? [{ name: 'redis', check: () => redis.ping().then(() => undefined) }] : []),
       {
         name: 'auth-api keys',
         check: async () => {
@@ -48,7 +56,9 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     ],
     errorMappers: [
       (error) =>
-        isDatabaseUnavailable(error) ? withRetryAfter(new ServiceUnavailable(), 5) : undefined,
+        isDatabaseUnavailable(error) || isRedisUnavailable(error)
+          ? withRetryAfter(new ServiceUnavailable(), 5)
+          : undefined,
       (error) =>
         error instanceof AuthApiUnavailableError
           ? withRetryAfter(new ServiceUnavailable(), error.retryAfter)
@@ -64,6 +74,24 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     })
   }
 
+  // Per client IP, across replicas when Redis is there: signup, login and refresh share one budget.
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: `${config.redis.prefix}ip:` } : {}),
+    skipOnError: false,
+    errorResponseBuilder: (_request, context) =>
+      withRetryAfter(new RateLimited(), context.ttl / 1000),
+  })
+  // One limiter (one store, one key per IP) in front of all three routes.
+  const ipLimit = app.rateLimit({
+    max: config.rateLimit.ipMax,
+    timeWindow: config.rateLimit.ipWindowMs,
+  })
+  const throttle = new LoginThrottle(
+    redis ? new RedisCounterStore(redis, `${config.redis.prefix}login:`) : new MemoryCounterStore(),
+    config.lockout,
+  )
+
   jwks.start((error) => {
     logger.warn({ err: error }, 'could not fetch auth-api keys')
   })
@@ -71,6 +99,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     jwks.stop()
     await authApi.close()
     await db.close()
+    redis?.disconnect()
   })
 
   const domainDeps = {
@@ -79,6 +108,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     now: deps.now ?? (() => new Date()),
     refreshTokenTtlMs: config.refreshTokenTtlMs,
     passwordPolicy: { minLength: config.passwordMinLength },
+    throttle,
   }
   const sessions = createSessions(domainDeps)
   const accounts = createAccounts(domainDeps, sessions)
@@ -97,7 +127,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         reply.header('cache-control', 'no-store')
         done(null, payload)
       })
-      await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards })
+      await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
       await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards })
     },
     { prefix: '/v1' },

@@ -1,6 +1,7 @@
 import { developmentCredential } from '@users-auth/auth-contract'
 import { ConfigError, parseDuration, parseEnv, parseList } from '@users-auth/service-kit'
 import { Type, type Static } from 'typebox'
+import type { LockoutPolicy } from './throttle/login-throttle.js'
 
 const EnvSchema = Type.Object({
   NODE_ENV: Type.Union(
@@ -23,6 +24,15 @@ const EnvSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ default: 'users-auth' }),
   REFRESH_TOKEN_TTL: Type.String({ default: '30d' }),
   REDIS_URL: Type.Optional(Type.String()),
+  REDIS_PREFIX: Type.String({ default: 'users-auth:' }),
+  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 30 }),
+  RATE_LIMIT_IP_WINDOW: Type.String({ default: '1m' }),
+  LOCKOUT_THRESHOLD: Type.Integer({ minimum: 1, maximum: 50, default: 5 }),
+  LOCKOUT_BASE_DELAY: Type.String({ default: '1s' }),
+  LOCKOUT_MAX_DELAY: Type.String({ default: '15m' }),
+  LOCKOUT_HARD_LIMIT: Type.Integer({ minimum: 2, maximum: 99, default: 20 }),
+  LOCKOUT_MEMORY: Type.String({ default: '24h' }),
+  LOCKOUT_TRUSTED_PAIR_TTL: Type.String({ default: '30d' }),
   PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 15 }),
   TRUSTED_PROXIES: Type.Optional(Type.String()),
   CORS_ORIGINS: Type.Optional(Type.String()),
@@ -47,7 +57,9 @@ export interface Config {
   }
   jwt: { issuer: string; audience: string }
   refreshTokenTtlMs: number
-  redisUrl: string | undefined
+  redis: { url: string | undefined; prefix: string }
+  rateLimit: { ipMax: number; ipWindowMs: number }
+  lockout: LockoutPolicy
   passwordMinLength: number
   trustedProxies: string[]
   corsOrigins: string[]
@@ -57,6 +69,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parseEnv(EnvSchema, env)
   const credential = parseList(e.INTERNAL_API_TOKEN)[0]
   const corsOrigins = parseList(e.CORS_ORIGINS)
+  if (e.LOCKOUT_HARD_LIMIT <= e.LOCKOUT_THRESHOLD) {
+    throw new ConfigError('LOCKOUT_HARD_LIMIT must be above LOCKOUT_THRESHOLD')
+  }
   if (corsOrigins.includes('*'))
     throw new ConfigError('CORS_ORIGINS: list origins explicitly; "*" is not allowed')
   if (e.NODE_ENV === 'production') {
@@ -81,7 +96,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     refreshTokenTtlMs: parseDuration(e.REFRESH_TOKEN_TTL),
-    redisUrl: e.REDIS_URL,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    rateLimit: { ipMax: e.RATE_LIMIT_IP_MAX, ipWindowMs: parseDuration(e.RATE_LIMIT_IP_WINDOW) },
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      baseDelayMs: parseDuration(e.LOCKOUT_BASE_DELAY),
+      maxDelayMs: parseDuration(e.LOCKOUT_MAX_DELAY),
+      hardLimit: e.LOCKOUT_HARD_LIMIT,
+      failureMemoryMs: parseDuration(e.LOCKOUT_MEMORY),
+      trustedPairTtlMs: parseDuration(e.LOCKOUT_TRUSTED_PAIR_TTL),
+    },
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     trustedProxies: parseList(e.TRUSTED_PROXIES),
     corsOrigins,

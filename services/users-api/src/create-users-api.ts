@@ -2,6 +2,7 @@ import { AuthApiClient } from '@users-auth/auth-contract'
 import { resolveMongo } from '@users-auth/dev-mongo'
 import { createLogger } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
 import { openDatabase } from './db/database.js'
@@ -45,11 +46,19 @@ export async function createUsersApi(
     deadlineMs: config.authApi.deadlineMs,
     breakerHalfOpenAfterMs: config.authApi.breakerHalfOpenAfterMs,
   })
+  // Fail fast rather than queue while Redis is away: the request gets a 503, not a hang.
+  const redis = config.redis.url
+    ? new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 1000 })
+    : undefined
+  redis?.on('error', (error: unknown) => {
+    logger.warn({ err: error }, 'Redis error')
+  })
   const app = await buildApp({
     config,
     logger,
     db,
     authApi,
+    ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
   app.addHook('onClose', () => mongo.stop())

@@ -61,7 +61,10 @@ describe('POST /v1/auth/login', () => {
 
   it('costs an unknown email what a wrong password costs (both run argon2 in auth-api)', async () => {
     // Real argon2 cost here, so that skipping the hash for unknown emails would stand out.
-    pair = await startPair({ authEnv: { ARGON2_MEMORY_KIB: '19456', ARGON2_ITERATIONS: '2' } })
+    pair = await startPair({
+      authEnv: { ARGON2_MEMORY_KIB: '19456', ARGON2_ITERATIONS: '2' },
+      usersEnv: { LOCKOUT_THRESHOLD: '40', LOCKOUT_HARD_LIMIT: '60' },
+    })
     await signup(pair.users, 'timing@example.com')
     const p = pair
     const time = async (email: string): Promise<number> => {

@@ -17,6 +17,8 @@ export const cheapArgon2 = { ARGON2_MEMORY_KIB: '1024', ARGON2_ITERATIONS: '1' }
 
 export interface Pair {
   users: FastifyInstance
+  /** users-api's database, for starting another replica on it. */
+  mongoUri: string
   auth: FastifyInstance
   authUrl: string
   /** A direct connection to the test database, for setup and for checking what was stored. */
@@ -33,6 +35,10 @@ export interface PairOptions {
   authNow?: () => number
   /** Point users-api somewhere other than the real auth-api (a broken stand-in). */
   authUrl?: string
+  /** A MongoDB of the test's own (e.g. one it stops and restarts). */
+  mongoUri?: string
+  /** Wait for /readyz (default: unless auth-api is replaced by a stand-in). */
+  waitReady?: boolean
 }
 
 /**
@@ -47,22 +53,28 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
     { logger, ...(options.authNow ? { now: options.authNow } : {}) },
   )
   const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' })
-  const uri = databaseUri(inject('mongoUri'), `users_${randomUUID().slice(0, 8)}`)
+  const uri = databaseUri(
+    options.mongoUri ?? inject('mongoUri'),
+    `users_${randomUUID().slice(0, 8)}`,
+  )
   const users = await createUsersApi(
     {
       NODE_ENV: 'test',
       INTERNAL_API_TOKEN: credential,
       MONGODB_URI: uri,
       AUTH_API_URL: options.authUrl ?? authUrl,
+      // Tests send many requests from one address; throttling has tests of its own.
+      RATE_LIMIT_IP_MAX: '1000',
       ...options.usersEnv,
     },
     { logger, ...(options.now ? { now: options.now } : {}) },
   )
   await users.app.ready()
   const db = await mongoose.createConnection(uri).asPromise()
-  if (!options.authUrl) await waitUntilReady(users.app)
+  if (options.waitReady ?? !options.authUrl) await waitUntilReady(users.app)
   return {
     users: users.app,
+    mongoUri: uri,
     auth: auth.app,
     authUrl,
     db,
@@ -74,6 +86,25 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
       await db.close()
     },
   }
+}
+
+/** Another users-api replica on the pair's database and auth-api (e.g. to share Redis state). */
+export async function startReplica(
+  pair: Pair,
+  usersEnv: Record<string, string>,
+): Promise<FastifyInstance> {
+  const { app } = await createUsersApi(
+    {
+      NODE_ENV: 'test',
+      INTERNAL_API_TOKEN: credential,
+      MONGODB_URI: pair.mongoUri,
+      AUTH_API_URL: pair.authUrl,
+      ...usersEnv,
+    },
+    { logger: createLogger({ level: 'silent' }) },
+  )
+  await waitUntilReady(app)
+  return app
 }
 
 export async function waitUntilReady(app: FastifyInstance, timeoutMs = 10_000): Promise<void> {

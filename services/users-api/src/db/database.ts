@@ -41,6 +41,8 @@ export function openDatabase(options: DatabaseOptions): Database {
           autoIndex: false,
           autoCreate: false,
           maxPoolSize: 50,
+          // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
+          heartbeatFrequencyMS: 2000,
         })
         await Promise.all([users.createCollection(), sessions.createCollection()])
         await Promise.all([users.createIndexes(), sessions.createIndexes()])

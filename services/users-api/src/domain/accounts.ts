@@ -1,10 +1,11 @@
-import type { ValidationIssue } from '@users-auth/service-kit'
+import { withRetryAfter, type ValidationIssue } from '@users-auth/service-kit'
 import { Types } from 'mongoose'
 import { isDuplicateKey } from '../db/database.js'
 import {
   EmailTaken,
   InvalidCredentials,
   NotFound,
+  RateLimited,
   ValidationFailed,
   WrongPassword,
 } from '../errors.js'
@@ -29,28 +30,47 @@ function invalid(issues: ValidationIssue[]): Error {
 }
 
 export function createAccounts(deps: DomainDeps, sessions: Sessions) {
-  const { db, authApi } = deps
+  const { db, authApi, throttle } = deps
+
+  /**
+   * Every password check goes through the account's lockout: refused early while locked,
+   * counted when wrong, reset when right. Unknown accounts are counted the same way.
+   */
+  async function throttled<T extends { valid: boolean }>(
+    email: string,
+    ip: string,
+    check: () => Promise<T>,
+  ): Promise<T> {
+    const verdict = await throttle.check(email, ip)
+    if (!verdict.allowed) throw withRetryAfter(new RateLimited(), verdict.retryAfterMs / 1000)
+    const result = await check()
+    await (result.valid ? throttle.success(email, ip) : throttle.failure(email, ip))
+    return result
+  }
 
   function assertAcceptable(password: string, email: string, path: string): void {
     const problem = passwordProblem(password, email, deps.passwordPolicy)
     if (problem) throw invalid([{ path, message: problem }])
   }
 
-  /** Checks the account's password through auth-api; true when it matches. */
+  /** Checks the signed-in account's password through auth-api, under its lockout. */
   async function passwordMatches(
-    userId: Types.ObjectId,
+    principal: Principal,
     password: string,
     ctx: RequestContext,
   ): Promise<boolean> {
-    const user = await db.users.findById(userId, { passwordHash: 1 }).lean()
-    const result = await authApi.verifyPassword(
-      normalizePassword(password),
-      user?.passwordHash ?? null,
-      {
-        requestId: ctx.requestId,
-      },
-    )
-    return user !== null && result.valid
+    const { valid } = await throttled(principal.user.email, ctx.ip, async () => {
+      const user = await db.users.findById(principal.user._id, { passwordHash: 1 }).lean()
+      const result = await authApi.verifyPassword(
+        normalizePassword(password),
+        user?.passwordHash ?? null,
+        {
+          requestId: ctx.requestId,
+        },
+      )
+      return { valid: user !== null && result.valid }
+    })
+    return valid
   }
 
   return {
@@ -95,10 +115,13 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       const email = normalizeEmail(input.email)
-      const user = await db.users.findOne({ email }).select('+passwordHash').lean()
       const password = normalizePassword(input.password)
-      const result = await authApi.verifyPassword(password, user?.passwordHash ?? null, {
-        requestId: ctx.requestId,
+      const user = await db.users.findOne({ email }).select('+passwordHash').lean()
+      const result = await throttled(email, ctx.ip, async () => {
+        const verified = await authApi.verifyPassword(password, user?.passwordHash ?? null, {
+          requestId: ctx.requestId,
+        })
+        return { valid: user !== null && verified.valid, needsRehash: verified.needsRehash }
       })
       if (!user || !result.valid) throw new InvalidCredentials()
       if (result.needsRehash) {
@@ -134,8 +157,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<void> {
       assertAcceptable(input.newPassword, principal.user.email, '/newPassword')
-      if (!(await passwordMatches(principal.user._id, input.currentPassword, ctx)))
-        throw new WrongPassword()
+      if (!(await passwordMatches(principal, input.currentPassword, ctx))) throw new WrongPassword()
       const passwordHash = await authApi.hashPassword(normalizePassword(input.newPassword), {
         requestId: ctx.requestId,
       })
@@ -147,7 +169,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
     },
 
     async deleteSelf(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
-      if (!(await passwordMatches(principal.user._id, password, ctx))) throw new WrongPassword()
+      if (!(await passwordMatches(principal, password, ctx))) throw new WrongPassword()
       await removeUser(principal.user._id)
     },
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { preHandlerAsyncHookHandler } from 'fastify'
 import type { Guards } from '../../auth/authenticate.js'
 import { principalOf } from '../../auth/authenticate.js'
 import type { Accounts } from '../../domain/accounts.js'
@@ -10,22 +11,24 @@ export interface AuthRoutesOptions {
   accounts: Accounts
   sessions: Sessions
   guards: Guards
+  /** The per-client-IP budget that signup, login and refresh share. */
+  ipLimit: preHandlerAsyncHookHandler
 }
 
 const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app,
-  { accounts, sessions, guards },
+  { accounts, sessions, guards, ipLimit },
 ) => {
-  app.post('/signup', { schema: signupRoute }, async (request, reply) => {
+  app.post('/signup', { preHandler: ipLimit, schema: signupRoute }, async (request, reply) => {
     const session = await accounts.signup(request.body, contextOf(request))
     return reply.code(201).header('location', `/v1/users/${session.user.id}`).send(session)
   })
 
-  app.post('/login', { schema: loginRoute }, (request) =>
+  app.post('/login', { preHandler: ipLimit, schema: loginRoute }, (request) =>
     accounts.login(request.body, contextOf(request)),
   )
 
-  app.post('/refresh', { schema: refreshRoute }, (request) =>
+  app.post('/refresh', { preHandler: ipLimit, schema: refreshRoute }, (request) =>
     sessions.refresh(request.body.refreshToken, contextOf(request)),
   )
 
