@@ -1,0 +1,108 @@
+import { readdir, readFile } from 'node:fs/promises'
+
+// How much CPU the rest of the machine used while something was measured: the bench's own
+// process tree (services, MongoDB, load generator, ceiling) is told apart from everything else,
+// so a run disturbed by other work says so instead of passing off slower numbers as the code's.
+// Linux only (/proc); elsewhere every reading is null.
+
+const ticksPerSecond = 100 // USER_HZ, the unit of /proc/stat and /proc/<pid>/stat on Linux
+
+export interface CpuSnapshot {
+  at: number
+  /** Busy ticks of the whole machine (all cores). */
+  machineBusy: number
+  /** CPU ticks of the bench and its descendants. */
+  ours: number
+}
+
+export interface CpuUsage {
+  seconds: number
+  /** Cores' worth of CPU used by the bench's process tree. */
+  benchCores: number
+  /** Cores' worth of CPU used by every other process on the machine. */
+  otherCores: number
+}
+
+async function machineBusyTicks(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? ''
+  const [, ...fields] = line.trim().split(/\s+/)
+  const n = fields.map(Number)
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = n
+  return user + nice + system + irq + softirq + steal
+}
+
+interface ProcStat {
+  ppid: number
+  ticks: number
+}
+
+async function processStats(): Promise<Map<number, ProcStat>> {
+  const stats = new Map<number, ProcStat>()
+  const entries = await readdir('/proc')
+  await Promise.all(
+    entries
+      .filter((name) => /^\d+$/.test(name))
+      .map(async (name) => {
+        try {
+          const text = await readFile(`/proc/${name}/stat`, 'utf8')
+          // The command name may hold spaces and parentheses: fields start after the last ')'.
+          const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+          const ppid = Number(fields[1])
+          const ticks = Number(fields[11]) + Number(fields[12])
+          stats.set(Number(name), { ppid, ticks })
+        } catch {
+          // The process ended while we looked.
+        }
+      }),
+  )
+  return stats
+}
+
+/** Ticks used so far by this process and all its living descendants. */
+async function treeTicks(root: number): Promise<number> {
+  const stats = await processStats()
+  const children = new Map<number, number[]>()
+  for (const [pid, stat] of stats) {
+    const list = children.get(stat.ppid) ?? []
+    list.push(pid)
+    children.set(stat.ppid, list)
+  }
+  let total = 0
+  const stack = [root]
+  const seen = new Set<number>()
+  while (stack.length > 0 && seen.size < 10_000) {
+    const pid = stack.pop() ?? root
+    if (seen.has(pid)) continue
+    seen.add(pid)
+    total += stats.get(pid)?.ticks ?? 0
+    stack.push(...(children.get(pid) ?? []))
+  }
+  return total
+}
+
+export async function snapshot(): Promise<CpuSnapshot | null> {
+  try {
+    const [machineBusy, ours] = await Promise.all([machineBusyTicks(), treeTicks(process.pid)])
+    return { at: performance.now(), machineBusy, ours }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * CPU used between two snapshots. A child that exited in between takes its ticks with it, so
+ * take both snapshots while the measured processes are alive.
+ */
+export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): CpuUsage | null {
+  if (!from || !to) return null
+  const seconds = (to.at - from.at) / 1000
+  if (seconds <= 0) return null
+  const machine = (to.machineBusy - from.machineBusy) / ticksPerSecond
+  const ours = Math.max(0, to.ours - from.ours) / ticksPerSecond
+  return {
+    seconds,
+    benchCores: ours / seconds,
+    otherCores: Math.max(0, machine - ours) / seconds,
+  }
+}

@@ -1,0 +1,23 @@
+import { resolveMongo } from '@users-auth/dev-mongo'
+
+// MongoDB for the bench in a process of its own, as it would be in production: whatever the
+// workspace resolves (MONGODB_URI, a local mongod, else the in-memory mongo-lite server).
+// Prints `MONGO <backend> <uri>` once it answers; stops on SIGTERM.
+const mongo = await resolveMongo({
+  env: process.env,
+  log: (line) => {
+    process.stderr.write(`${line}\n`)
+  },
+})
+process.stdout.write(`MONGO ${mongo.backend} ${mongo.uri}\n`)
+
+const stop = (): void => {
+  mongo.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  )
+}
+process.once('SIGTERM', stop)
+process.once('SIGINT', stop)
+// An external MongoDB leaves nothing running here; stay until told to stop all the same.
+setInterval(() => undefined, 1 << 30)
