@@ -1,0 +1,475 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { measureCeiling } from './ceiling.js'
+import type { CeilingResult } from './ceiling-protocol.js'
+import { repoRoot, stopAll } from './children.js'
+import { snapshot, usageBetween, type CpuUsage } from './cpu-monitor.js'
+import { LoadGenerator } from './load.js'
+import type { ClosedLoopResult, OpenLoopResult, Target } from './load-protocol.js'
+import { describeMachine, machineLine } from './machine.js'
+import { profileMarkdown, summarizeProfile } from './profile-summary.js'
+import {
+  ceilingRows,
+  closedRow,
+  computeRatios,
+  toMarkdown,
+  type Results,
+  type ScenarioRow,
+} from './report.js'
+import { hashingSettings, serviceHashParams, startStack, type HashingSettings } from './stack.js'
+
+const usage = `Usage: pnpm bench [--quick] [--profile <scenario>]
+
+  (no flag)            full run (about 3 minutes): ceiling, every scenario, overload;
+                       writes bench/results/latest.{json,md}; exits 1 if a target is missed
+  --quick              smoke run (seconds per scenario, no targets); writes bench/results/quick.*
+  --profile <scenario> runs one scenario with node --cpu-prof on every process and prints where
+                       the CPU time went during it; scenarios: healthz, signup, login, login-half, refresh, me, overload
+
+Service settings such as ARGON2_MEMORY_KIB, HASH_THREADS, HASH_QUEUE_LIMIT or
+AUTH_API_DEADLINE_MS in the environment are passed on to the services (and to the ceiling).
+`
+
+const scenarioNames = [
+  'healthz',
+  'signup',
+  'login',
+  'login-half',
+  'refresh',
+  'me',
+  'overload',
+] as const
+type ScenarioName = (typeof scenarioNames)[number]
+
+interface Plan {
+  mode: 'full' | 'quick'
+  ceilingS: number
+  singleVerifyS: number
+  warmupS: number
+  durationS: Record<Exclude<ScenarioName, 'overload'>, number>
+  overloadS: number
+  /** Offered load in the overload scenario, as a multiple of measured login capacity. */
+  overloadFactor: number
+  clientTimeoutMs: number
+  pauseMs: number
+}
+
+function planFor(mode: 'full' | 'quick'): Plan {
+  if (mode === 'quick') {
+    return {
+      mode,
+      ceilingS: 1,
+      singleVerifyS: 0.5,
+      warmupS: 0.5,
+      durationS: {
+        healthz: 1,
+        signup: 2,
+        login: 1,
+        'login-half': 1,
+        refresh: 1,
+        me: 1,
+      },
+      overloadS: 2,
+      overloadFactor: 3,
+      clientTimeoutMs: 5000,
+      pauseMs: 200,
+    }
+  }
+  return {
+    mode,
+    ceilingS: 8,
+    singleVerifyS: 4,
+    warmupS: 3,
+    durationS: {
+      healthz: 10,
+      signup: 15,
+      login: 10,
+      'login-half': 10,
+      refresh: 10,
+      me: 10,
+    },
+    overloadS: 15,
+    overloadFactor: 3,
+    clientTimeoutMs: 5000,
+    pauseMs: 1000,
+  }
+}
+
+/** Connections per scenario: enough to keep the hash pool busy, or the event loop for the rest. */
+function connectionsFor(name: Exclude<ScenarioName, 'overload'>, h: HashingSettings): number {
+  switch (name) {
+    case 'signup':
+    case 'login':
+      return h.concurrency * 4
+    case 'login-half':
+      // About half the hash slots busy: the latency of one login with nothing queued.
+      return Math.max(1, Math.round(h.concurrency / 2))
+    case 'refresh':
+    case 'healthz':
+    case 'me':
+      return 32
+  }
+}
+
+const scenarioTitles: Record<Exclude<ScenarioName, 'overload'>, string> = {
+  healthz: 'GET /healthz (framework baseline, users-api)',
+  signup: 'POST /v1/auth/signup',
+  login: 'POST /v1/auth/login',
+  'login-half': 'POST /v1/auth/login at half load',
+  refresh: 'POST /v1/auth/refresh',
+  me: 'GET /v1/users/me',
+}
+
+const targetOf: Record<Exclude<ScenarioName, 'overload'>, Target> = {
+  healthz: 'healthz',
+  signup: 'signup',
+  login: 'login',
+  'login-half': 'login',
+  refresh: 'refresh',
+  me: 'me',
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
+
+interface Session {
+  plan: Plan
+  hashing: HashingSettings
+  load: LoadGenerator
+  usersUrl: string
+  scenarios: Record<string, ClosedLoopResult>
+  /** Monotonic-clock window of each measurement, for reading profiles. */
+  windows: Record<string, { fromUs: number; toUs: number }>
+  /** CPU used by the bench's processes and by everything else during each measurement. */
+  cpu: Record<string, CpuUsage | null>
+}
+
+function cpuText(usage: CpuUsage | null | undefined): string {
+  return usage
+    ? `; CPU: bench ${usage.benchCores.toFixed(2)} cores, other processes ${usage.otherCores.toFixed(2)}`
+    : ''
+}
+
+async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): Promise<void> {
+  const spec = {
+    target: targetOf[name],
+    baseUrl: s.usersUrl,
+    connections: connectionsFor(name, s.hashing),
+    timeoutS: 10,
+  }
+  say(`- ${scenarioTitles[name]}: ${spec.connections} connections, warm-up ${s.plan.warmupS} s`)
+  await s.load.closed({ ...spec, durationS: s.plan.warmupS })
+  await sleep(s.plan.pauseMs)
+  const before = await snapshot()
+  const fromUs = nowUs()
+  const result = await s.load.closed({ ...spec, durationS: s.plan.durationS[name] })
+  s.windows[name] = { fromUs, toUs: nowUs() }
+  s.cpu[name] = usageBetween(before, await snapshot())
+  s.scenarios[name] = result
+  const row = closedRow(scenarioTitles[name], result)
+  say(
+    `  ${row.perSecond.toFixed(1)} req/s, p50 ${row.latency.p50?.toFixed(2) ?? '–'} ms, p99 ${row.latency.p99?.toFixed(2) ?? '–'} ms, errors ${row.errors}${cpuText(s.cpu[name])}`,
+  )
+  await sleep(s.plan.pauseMs)
+}
+
+async function runOverload(s: Session): Promise<OpenLoopResult> {
+  const login = s.scenarios.login
+  const capacity = login ? login.ok / login.elapsedS : 0
+  if (capacity <= 0) throw new Error('overload needs the measured login capacity')
+  const rate = Math.max(1, capacity * s.plan.overloadFactor)
+  say(
+    `- overload: open loop at ${rate.toFixed(0)} login/s (${s.plan.overloadFactor} × ${capacity.toFixed(1)}) for ${s.plan.overloadS} s, client timeout ${s.plan.clientTimeoutMs} ms`,
+  )
+  const before = await snapshot()
+  const fromUs = nowUs()
+  const result = await s.load.open({
+    target: 'login',
+    baseUrl: s.usersUrl,
+    rate,
+    durationS: s.plan.overloadS,
+    timeoutMs: s.plan.clientTimeoutMs,
+    maxConnections: 512,
+  })
+  s.windows.overload = { fromUs, toUs: nowUs() }
+  s.cpu.overload = usageBetween(before, await snapshot())
+  say(
+    `  admitted ${(result.ok / result.elapsedS).toFixed(1)}/s, p99 ${result.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${result.statusCounts['503'] ?? 0} of ${result.sent}, hung ${result.hung}${cpuText(s.cpu.overload)}`,
+  )
+  return result
+}
+
+/**
+ * Enough accounts for login, and enough live sessions for refresh: each refresh run can strand
+ * one session per connection (the answer to its last request is never read), so a margin of
+ * four runs' worth.
+ */
+async function ensureAccounts(s: Session, accounts: number): Promise<void> {
+  const have = await s.load.store()
+  const sessions = connectionsFor('refresh', s.hashing) * 4
+  const more = Math.max(accounts - have.accounts, sessions - have.refreshTokens, 0)
+  if (more === 0) return
+  say(`- seeding ${more} accounts (have ${have.accounts} accounts, ${have.refreshTokens} sessions)`)
+  await s.load.seed({
+    baseUrl: s.usersUrl,
+    accounts: more,
+    concurrency: s.hashing.concurrency * 2,
+    timeLimitS: 120,
+  })
+}
+
+async function ceilingPass(
+  plan: Plan,
+  hashing: HashingSettings,
+  scale: number,
+  label: string,
+): Promise<{ result: CeilingResult; cpu: CpuUsage | null }> {
+  const durationS = plan.ceilingS * scale
+  say(`- argon2 ceiling, ${label}: ${durationS} s hash, ${durationS} s verify, no HTTP`)
+  const pass = await measureCeiling(
+    {
+      argon2: hashing.argon2,
+      concurrency: hashing.concurrency,
+      durationS,
+      singleS: plan.singleVerifyS * scale,
+    },
+    hashing.threads,
+  )
+  const r = pass.result
+  say(
+    `  hash ${r.hash.perSecond.toFixed(1)}/s, verify ${r.verify.perSecond.toFixed(1)}/s, one verify p50 ${r.singleVerify.latency.p50?.toFixed(2) ?? '–'} ms${cpuText(pass.cpu)}`,
+  )
+  return pass
+}
+
+/**
+ * The ceiling the ratios are taken against: the better of the two passes (before the stack
+ * started and after it stopped), so a pass slowed by other work on the machine cannot flatter
+ * the services.
+ */
+function bestCeiling(a: CeilingResult, b: CeilingResult | undefined): CeilingResult {
+  if (!b) return a
+  const faster = (x: CeilingResult['hash'], y: CeilingResult['hash']) =>
+    y.perSecond > x.perSecond ? y : x
+  const quicker = (x: CeilingResult['hash'], y: CeilingResult['hash']) =>
+    (y.latency.p50 ?? Infinity) < (x.latency.p50 ?? Infinity) ? y : x
+  return {
+    ...a,
+    hash: faster(a.hash, b.hash),
+    verify: faster(a.verify, b.verify),
+    singleVerify: quicker(a.singleVerify, b.singleVerify),
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  })
+  if (values.help) {
+    process.stdout.write(usage)
+    return
+  }
+  const profile = values.profile as ScenarioName | undefined
+  if (profile !== undefined && !scenarioNames.includes(profile)) {
+    throw new Error(`--profile: unknown scenario ${profile}\n${usage}`)
+  }
+  const plan = planFor(values.quick ? 'quick' : 'full')
+  const machine = describeMachine()
+  const hashing = hashingSettings(machine.cores)
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
+  const password = randomBytes(18).toString('base64url')
+  const resultsDir = join(repoRoot, 'bench/results')
+  const profileDir = join(resultsDir, 'profiles')
+  const started = Date.now()
+
+  say(`bench (${profile ? `profile ${profile}` : plan.mode}): ${machineLine(machine)}`)
+  say(
+    `argon2id m=${hashing.argon2.memoryCost},t=${hashing.argon2.timeCost},p=${hashing.argon2.parallelism}; hash threads ${hashing.threads}, hash concurrency ${hashing.concurrency}`,
+  )
+  say(
+    `The load generator runs on this machine too: it shares the ${machine.cores} cores with both services and MongoDB.`,
+  )
+
+  const before = profile ? undefined : await ceilingPass(plan, hashing, 1, 'before the stack')
+
+  if (profile) {
+    await rm(profileDir, { recursive: true, force: true })
+    await mkdir(profileDir, { recursive: true })
+  }
+  // One directory per process: tsx's module hooks run on a worker thread of their own, which
+  // writes a profile too; the main thread's is the one with thread id 0 in its name.
+  const cpuProf = (name: string): string[] =>
+    profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []
+  say('- starting MongoDB, auth-api and users-api')
+  const stack = await startStack({
+    hashing,
+    runId,
+    nodeFlags: (name) => cpuProf(name),
+    startTimeoutMs: 60_000,
+  })
+  const load = LoadGenerator.start(cpuProf('load-generator'))
+  say(
+    `  MongoDB: ${stack.mongoBackend}; Redis: ${stack.redis ? 'yes (rate-limit counters)' : 'no (in-process counters)'}`,
+  )
+  const session: Session = {
+    plan,
+    hashing,
+    load,
+    usersUrl: stack.usersUrl,
+    scenarios: {},
+    windows: {},
+    cpu: {},
+  }
+  let overload: OpenLoopResult | null = null
+  try {
+    const serviceParams = await serviceHashParams(stack)
+    if (before && serviceParams !== before.result.phcParams) {
+      throw new Error(
+        `auth-api hashes with ${serviceParams}, the ceiling with ${before.result.phcParams}: not comparable`,
+      )
+    }
+    await load.prepare({ runId, password })
+    if (profile) {
+      if (profile !== 'signup' && profile !== 'healthz') await ensureAccounts(session, 200)
+      if (profile === 'overload') {
+        await runClosed(session, 'login')
+        overload = await runOverload(session)
+      } else {
+        await runClosed(session, profile)
+      }
+    } else {
+      for (const name of ['signup', 'login', 'login-half', 'refresh', 'healthz', 'me'] as const) {
+        if (name === 'login') await ensureAccounts(session, plan.mode === 'quick' ? 64 : 200)
+        await runClosed(session, name)
+      }
+      overload = await runOverload(session)
+    }
+  } finally {
+    say('- stopping')
+    await load.stop()
+    await stack.stop()
+    await stopAll(5000)
+  }
+
+  if (profile) {
+    await reportProfiles(profile, profileDir, session.windows[profile], machineLine(machine))
+    return
+  }
+  if (!before) throw new Error('no ceiling measured')
+  const after = await ceilingPass(plan, hashing, 0.5, 'after the stack')
+  const ceiling = bestCeiling(before.result, after.result)
+
+  const rows: ScenarioRow[] = ceilingRows(ceiling).map((row) => ({
+    ...row,
+    otherCores: before.cpu?.otherCores ?? null,
+  }))
+  for (const name of ['healthz', 'signup', 'login', 'login-half', 'refresh', 'me'] as const) {
+    const result = session.scenarios[name]
+    if (result) {
+      rows.push({
+        ...closedRow(scenarioTitles[name], result),
+        otherCores: session.cpu[name]?.otherCores ?? null,
+      })
+    }
+  }
+  const disturbed = Object.entries({
+    'ceiling before': before.cpu,
+    'ceiling after': after.cpu,
+    ...session.cpu,
+  }).filter(([, usage]) => (usage?.otherCores ?? 0) > 0.15)
+  const pass = (r: CeilingResult): string =>
+    `hash ${r.hash.perSecond.toFixed(1)}/s, verify ${r.verify.perSecond.toFixed(1)}/s, one verify p50 ${r.singleVerify.latency.p50?.toFixed(2) ?? '–'} ms`
+  const results: Results = {
+    mode: plan.mode,
+    machine,
+    notes: [
+      `The load generator (autocannon for the closed-loop scenarios, undici for the open-loop overload, in a child process) shares the ${machine.cores} cores with users-api, auth-api and MongoDB, so every HTTP figure includes its CPU cost.`,
+      `MongoDB: ${stack.mongoBackend}${stack.mongoBackend === 'mongo-lite' ? ' (the workspace’s in-memory wire server, in its own process)' : ''}; Redis: ${stack.redis ? 'yes' : 'no'}. Each service runs in its own process with NODE_ENV=production.`,
+      `argon2 parameters confirmed from a hash made by auth-api (${before.result.phcParams}); the ceiling process has UV_THREADPOOL_SIZE=${before.result.threadPoolSize} and keeps ${before.result.concurrency} jobs in flight, like auth-api.`,
+      `Ceiling measured before the stack started (${pass(before.result)}) and after it stopped (${pass(after.result)}); the ratios use the better of the two.`,
+      disturbed.length === 0
+        ? 'Other processes on the machine used at most 0.15 cores during every measurement.'
+        : `Other processes on the machine used more than 0.15 cores during: ${disturbed.map(([name, u]) => `${name} (${u?.otherCores.toFixed(2) ?? '?'})`).join(', ')}; those figures are lower than a quiet machine would give.`,
+      `Durations: ceiling ${plan.ceilingS} s per measurement; HTTP scenarios ${plan.warmupS} s warm-up then ${plan.durationS.login} s measured (signup ${plan.durationS.signup} s); overload ${plan.overloadS} s. Latencies in ms, of 2xx answers; errors are non-2xx answers plus socket errors.`,
+    ],
+    settings: {
+      ...stack.settings,
+      INTERNAL_API_TOKEN: '(random, 43 characters)',
+      JWT_PRIVATE_KEYS: '(fresh Ed25519 key)',
+      overloadFactor: plan.overloadFactor,
+      clientTimeoutMs: plan.clientTimeoutMs,
+      totalSeconds: Math.round((Date.now() - started) / 1000),
+    },
+    ceiling,
+    ceilingPasses: { before: before.result, after: after.result },
+    scenarios: session.scenarios,
+    overload,
+    cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
+    rows,
+    ratios: computeRatios(ceiling, session.scenarios, overload),
+  }
+  const markdown = toMarkdown(results)
+  const base = join(resultsDir, plan.mode === 'quick' ? 'quick' : 'latest')
+  await mkdir(resultsDir, { recursive: true })
+  await writeFile(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`)
+  await writeFile(`${base}.md`, markdown)
+  say('')
+  say(markdown)
+  say(`Results written to ${base}.json and ${base}.md (${results.settings.totalSeconds} s)`)
+  const missed = results.ratios.filter((r) => r.met === false)
+  if (plan.mode === 'full' && missed.length > 0) {
+    say(`Targets missed: ${missed.map((r) => r.name).join('; ')}`)
+    process.exitCode = 1
+  }
+}
+
+async function reportProfiles(
+  scenario: ScenarioName,
+  profileDir: string,
+  window: { fromUs: number; toUs: number } | undefined,
+  machine: string,
+): Promise<void> {
+  const files: { name: string; path: string }[] = []
+  for (const dir of await readdir(profileDir, { withFileTypes: true })) {
+    if (!dir.isDirectory()) continue
+    const main = (await readdir(join(profileDir, dir.name))).find((f) =>
+      /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f),
+    )
+    if (main) files.push({ name: dir.name, path: join(profileDir, dir.name, main) })
+  }
+  const parts = [
+    `# CPU profile of \`${scenario}\``,
+    '',
+    `Machine: ${machine}`,
+    '',
+    'Samples taken during the measured window only (start-up, seeding and warm-up left out).',
+    '',
+  ]
+  for (const file of files.sort((a, b) => a.name.localeCompare(b.name))) {
+    parts.push(profileMarkdown(file.name, await summarizeProfile(file.path, repoRoot, window)))
+  }
+  const text = parts.join('\n')
+  await writeFile(join(profileDir, `summary-${scenario}.md`), text)
+  say('')
+  say(text)
+  say(`Profiles and summary in ${profileDir}`)
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(
+    `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
+  await stopAll(3000)
+  process.exit(1)
+})
