@@ -10,6 +10,7 @@ import { snapshot, usageBetween, type CpuUsage } from './cpu-monitor.js'
 import { LoadGenerator } from './load.js'
 import type { ClosedLoopResult, OpenLoopResult, Target } from './load-protocol.js'
 import { describeMachine, machineLine } from './machine.js'
+import { breakdown, scrape, type Breakdown, type ServiceScrapes } from './metrics.js'
 import { profileMarkdown, summarizeProfile } from './profile-summary.js'
 import {
   ceilingRows,
@@ -123,6 +124,16 @@ const scenarioTitles: Record<Exclude<ScenarioName, 'overload'>, string> = {
   me: 'GET /v1/users/me',
 }
 
+/** The users-api route each scenario measures, as its metrics label it. */
+const routeOf: Record<Exclude<ScenarioName, 'overload'>, string | null> = {
+  healthz: null,
+  signup: '/v1/auth/signup',
+  login: '/v1/auth/login',
+  'login-half': '/v1/auth/login',
+  refresh: '/v1/auth/refresh',
+  me: '/v1/users/me',
+}
+
 const targetOf: Record<Exclude<ScenarioName, 'overload'>, Target> = {
   healthz: 'healthz',
   signup: 'signup',
@@ -148,6 +159,9 @@ interface Session {
   windows: Record<string, { fromUs: number; toUs: number }>
   /** CPU used by the bench's processes and by everything else during each measurement. */
   cpu: Record<string, CpuUsage | null>
+  /** Where the time of each scenario's requests went, from the services' own metrics. */
+  breakdowns: Record<string, Breakdown | null>
+  scrape: () => Promise<ServiceScrapes>
 }
 
 function cpuText(usage: CpuUsage | null | undefined): string {
@@ -166,11 +180,16 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
   say(`- ${scenarioTitles[name]}: ${spec.connections} connections, warm-up ${s.plan.warmupS} s`)
   await s.load.closed({ ...spec, durationS: s.plan.warmupS })
   await sleep(s.plan.pauseMs)
+  const scrapedBefore = await s.scrape()
   const before = await snapshot()
   const fromUs = nowUs()
   const result = await s.load.closed({ ...spec, durationS: s.plan.durationS[name] })
   s.windows[name] = { fromUs, toUs: nowUs() }
   s.cpu[name] = usageBetween(before, await snapshot())
+  const route = routeOf[name]
+  s.breakdowns[name] = route
+    ? breakdown(scrapedBefore, await s.scrape(), route, result.latency.mean)
+    : null
   s.scenarios[name] = result
   const row = closedRow(scenarioTitles[name], result)
   say(
@@ -330,6 +349,11 @@ async function main(): Promise<void> {
     scenarios: {},
     windows: {},
     cpu: {},
+    breakdowns: {},
+    scrape: async () => ({
+      users: await scrape(`${stack.usersUrl}/metrics`),
+      auth: await scrape(`${stack.authUrl}/metrics`, stack.credential),
+    }),
   }
   let overload: OpenLoopResult | null = null
   try {
@@ -416,6 +440,12 @@ async function main(): Promise<void> {
     scenarios: session.scenarios,
     overload,
     cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
+    breakdowns: Object.fromEntries(
+      Object.entries(session.breakdowns).map(([name, b]) => [
+        scenarioTitles[name as keyof typeof scenarioTitles],
+        b,
+      ]),
+    ),
     rows,
     ratios: computeRatios(ceiling, session.scenarios, overload),
   }

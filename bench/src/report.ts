@@ -1,6 +1,7 @@
 import type { CeilingResult } from './ceiling-protocol.js'
 import type { CpuUsage } from './cpu-monitor.js'
 import type { LatencySummary } from './latency.js'
+import type { Breakdown } from './metrics.js'
 import type { ClosedLoopResult, OpenLoopResult } from './load-protocol.js'
 import { machineLine, type Machine } from './machine.js'
 
@@ -38,6 +39,8 @@ export interface Results {
   scenarios: Record<string, ClosedLoopResult>
   overload: OpenLoopResult | null
   cpu: Record<string, CpuUsage | null>
+  /** Per scenario title: where the time went, from the services' metrics. */
+  breakdowns: Record<string, Breakdown | null>
   rows: ScenarioRow[]
   ratios: Ratio[]
 }
@@ -199,6 +202,28 @@ export function toMarkdown(results: Results): string {
   lines.push('|---|---:|---|---|---|')
   for (const r of results.ratios) {
     lines.push(`| ${r.name} | ${ratioValue(r)} | ${r.target} | ${verdict(r.met)} | ${r.how} |`)
+  }
+  const breakdowns = Object.entries(results.breakdowns).filter(
+    (entry): entry is [string, Breakdown] => entry[1] !== null,
+  )
+  if (breakdowns.length > 0) {
+    lines.push('')
+    lines.push('## Where the time goes (mean ms per request, from the services’ own metrics)', '')
+    lines.push(
+      '| scenario | seen by client | outside the services | in users-api alone | in auth-api, beyond argon2 | argon2 jobs |',
+    )
+    lines.push('|---|---:|---:|---:|---:|---:|')
+    const minus = (a: number | null, b: number | null): number | null =>
+      a === null || b === null ? null : a - b
+    for (const [name, b] of breakdowns) {
+      lines.push(
+        `| ${name} | ${fmt(b.clientMs, 2)} | ${fmt(minus(b.clientMs, b.usersApiMs), 2)} | ${fmt(minus(b.usersApiMs, b.authApiMs), 2)} | ${fmt(minus(b.authApiMs, b.argon2Ms), 2)} | ${fmt(b.argon2Ms, 2)} |`,
+      )
+    }
+    lines.push(
+      '',
+      'auth-api time includes waiting for a hash slot; users-api time includes its calls to MongoDB and Redis.',
+    )
   }
   const o = results.overload
   if (o) {

@@ -204,7 +204,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         PORT: String(usersPort),
         MONGODB_URI: databaseUri(mongoUri, `bench_${options.runId}`),
         AUTH_API_URL: authUrl,
-        ...(redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+        // Keys of this run only: nothing left by an earlier run or by tests counts against it.
+        ...(redis
+          ? { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `bench-${options.runId}:` }
+          : {}),
       },
       nodeFlags: options.nodeFlags?.('users-api') ?? [],
     })
