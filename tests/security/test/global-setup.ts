@@ -56,11 +56,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       pair.credential,
       ...privateKeyMaterial(pair.privateJwks),
     ])
-    rmSync(dir, { recursive: true, force: true })
     if (leaks.length > 0) {
+      // Vitest reports an error thrown here but still exits 0 without this.
+      process.exitCode = 1
       throw new Error(
-        `secrets in the services' logs:\n${leaks.map((l) => `${l.kind}: ${l.line}`).join('\n')}`,
+        `secrets in the services' logs (${logFile}):\n${leaks.map((l) => `${l.kind}: ${l.line}`).join('\n')}`,
       )
     }
+    rmSync(dir, { recursive: true, force: true })
   }
 }
