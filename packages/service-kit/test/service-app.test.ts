@@ -25,7 +25,9 @@ async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
     logger,
     openapi: { title: 'kit-test', version: '1.0.0' },
     readiness,
-    errorMappers: [(e) => (e instanceof DriverDown ? withRetryAfter(new Unavailable(), 3) : undefined)],
+    errorMappers: [
+      (e) => (e instanceof DriverDown ? withRetryAfter(new Unavailable(), 3) : undefined),
+    ],
   })
   const { app } = service
   app.post(
