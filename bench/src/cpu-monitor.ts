@@ -11,8 +11,8 @@ export interface CpuSnapshot {
   at: number
   /** Busy ticks of the whole machine (all cores). */
   machineBusy: number
-  /** CPU ticks of the bench and its descendants. */
-  ours: number
+  /** CPU ticks of the bench and each of its descendants, by pid. */
+  ours: Map<number, number>
 }
 
 export interface CpuUsage {
@@ -59,8 +59,8 @@ async function processStats(): Promise<Map<number, ProcStat>> {
   return stats
 }
 
-/** Ticks used so far by this process and all its living descendants. */
-async function treeTicks(root: number): Promise<number> {
+/** Ticks used so far by this process and each of its living descendants. */
+async function treeTicks(root: number): Promise<Map<number, number>> {
   const stats = await processStats()
   const children = new Map<number, number[]>()
   for (const [pid, stat] of stats) {
@@ -68,17 +68,15 @@ async function treeTicks(root: number): Promise<number> {
     list.push(pid)
     children.set(stat.ppid, list)
   }
-  let total = 0
+  const ticks = new Map<number, number>()
   const stack = [root]
-  const seen = new Set<number>()
-  while (stack.length > 0 && seen.size < 10_000) {
+  while (stack.length > 0 && ticks.size < 10_000) {
     const pid = stack.pop() ?? root
-    if (seen.has(pid)) continue
-    seen.add(pid)
-    total += stats.get(pid)?.ticks ?? 0
+    if (ticks.has(pid)) continue
+    ticks.set(pid, stats.get(pid)?.ticks ?? 0)
     stack.push(...(children.get(pid) ?? []))
   }
-  return total
+  return ticks
 }
 
 export async function snapshot(): Promise<CpuSnapshot | null> {
@@ -91,15 +89,22 @@ export async function snapshot(): Promise<CpuSnapshot | null> {
 }
 
 /**
- * CPU used between two snapshots. A child that exited in between takes its ticks with it, so
- * take both snapshots while the measured processes are alive.
+ * CPU used between two snapshots. A process that exited in between takes its last ticks with
+ * it (they count as another process's), so take both while the measured processes are alive.
  */
 export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): CpuUsage | null {
   if (!from || !to) return null
   const seconds = (to.at - from.at) / 1000
   if (seconds <= 0) return null
   const machine = (to.machineBusy - from.machineBusy) / ticksPerSecond
-  const ours = Math.max(0, to.ours - from.ours) / ticksPerSecond
+  let oursTicks = 0
+  for (const [pid, ticks] of to.ours) oursTicks += Math.max(0, ticks - (from.ours.get(pid) ?? 0))
+  if (process.env.BENCH_DEBUG_CPU) {
+    process.stderr.write(
+      `cpu: machine ${machine.toFixed(2)} s busy in ${seconds.toFixed(2)} s; from ${JSON.stringify([...from.ours])} to ${JSON.stringify([...to.ours])}\n`,
+    )
+  }
+  const ours = oursTicks / ticksPerSecond
   return {
     seconds,
     benchCores: ours / seconds,

@@ -22,16 +22,19 @@ import {
 } from './report.js'
 import { hashingSettings, serviceHashParams, startStack, type HashingSettings } from './stack.js'
 
-const usage = `Usage: pnpm bench [--quick] [--profile <scenario>]
+const usage = `Usage: pnpm bench [--quick] [--only <scenarios>] [--profile <scenario>]
 
   (no flag)            full run (about 3 minutes): ceiling, every scenario, overload;
                        writes bench/results/latest.{json,md}; exits 1 if a target is missed
   --quick              smoke run (seconds per scenario, no targets); writes bench/results/quick.*
+  --only <a,b,…>       full durations, but only the ceiling and the listed scenarios (plus
+                       login when overload is listed); writes bench/results/partial.* (ignored)
   --profile <scenario> runs one scenario with node --cpu-prof on every process and prints where
                        the CPU time went during it; scenarios: healthz, signup, login, login-half, refresh, me, overload
 
 Service settings such as ARGON2_MEMORY_KIB, HASH_THREADS, HASH_QUEUE_LIMIT or
 AUTH_API_DEADLINE_MS in the environment are passed on to the services (and to the ceiling).
+BENCH_REDIS=off keeps users-api on in-process counters even when a Redis answers.
 `
 
 const scenarioNames = [
@@ -291,6 +294,7 @@ async function main(): Promise<void> {
     options: {
       quick: { type: 'boolean', default: false },
       profile: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -303,6 +307,13 @@ async function main(): Promise<void> {
   if (profile !== undefined && !scenarioNames.includes(profile)) {
     throw new Error(`--profile: unknown scenario ${profile}\n${usage}`)
   }
+  const only = values.only?.split(',').map((name) => name.trim()) as ScenarioName[] | undefined
+  const unknown = only?.filter((name) => !scenarioNames.includes(name)) ?? []
+  if (only?.length === 0 || unknown.length > 0) {
+    throw new Error(`--only: unknown scenario ${unknown.join(', ')}\n${usage}`)
+  }
+  const wanted = (name: ScenarioName): boolean =>
+    !only || only.includes(name) || (name === 'login' && only.includes('overload'))
   const plan = planFor(values.quick ? 'quick' : 'full')
   const machine = describeMachine()
   const hashing = hashingSettings(machine.cores)
@@ -312,7 +323,8 @@ async function main(): Promise<void> {
   const profileDir = join(resultsDir, 'profiles')
   const started = Date.now()
 
-  say(`bench (${profile ? `profile ${profile}` : plan.mode}): ${machineLine(machine)}`)
+  const runName = profile ? `profile ${profile}` : only ? `only ${only.join(',')}` : plan.mode
+  say(`bench (${runName}): ${machineLine(machine)}`)
   say(
     `argon2id m=${hashing.argon2.memoryCost},t=${hashing.argon2.timeCost},p=${hashing.argon2.parallelism}; hash threads ${hashing.threads}, hash concurrency ${hashing.concurrency}`,
   )
@@ -374,10 +386,13 @@ async function main(): Promise<void> {
       }
     } else {
       for (const name of ['signup', 'login', 'login-half', 'refresh', 'healthz', 'me'] as const) {
-        if (name === 'login') await ensureAccounts(session, plan.mode === 'quick' ? 64 : 200)
+        if (!wanted(name)) continue
+        if (name !== 'signup' && name !== 'healthz') {
+          await ensureAccounts(session, plan.mode === 'quick' ? 64 : 200)
+        }
         await runClosed(session, name)
       }
-      overload = await runOverload(session)
+      if (wanted('overload')) overload = await runOverload(session)
     }
   } finally {
     say('- stopping')
@@ -415,7 +430,7 @@ async function main(): Promise<void> {
   const pass = (r: CeilingResult): string =>
     `hash ${r.hash.perSecond.toFixed(1)}/s, verify ${r.verify.perSecond.toFixed(1)}/s, one verify p50 ${r.singleVerify.latency.p50?.toFixed(2) ?? '–'} ms`
   const results: Results = {
-    mode: plan.mode,
+    mode: only ? 'partial' : plan.mode,
     machine,
     notes: [
       `The load generator (autocannon for the closed-loop scenarios, undici for the open-loop overload, in a child process) shares the ${machine.cores} cores with users-api, auth-api and MongoDB, so every HTTP figure includes its CPU cost.`,
@@ -450,7 +465,7 @@ async function main(): Promise<void> {
     ratios: computeRatios(ceiling, session.scenarios, overload),
   }
   const markdown = toMarkdown(results)
-  const base = join(resultsDir, plan.mode === 'quick' ? 'quick' : 'latest')
+  const base = join(resultsDir, only ? 'partial' : plan.mode === 'quick' ? 'quick' : 'latest')
   await mkdir(resultsDir, { recursive: true })
   await writeFile(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`)
   await writeFile(`${base}.md`, markdown)
@@ -458,7 +473,7 @@ async function main(): Promise<void> {
   say(markdown)
   say(`Results written to ${base}.json and ${base}.md (${results.settings.totalSeconds} s)`)
   const missed = results.ratios.filter((r) => r.met === false)
-  if (plan.mode === 'full' && missed.length > 0) {
+  if (plan.mode === 'full' && !only && missed.length > 0) {
     say(`Targets missed: ${missed.map((r) => r.name).join('; ')}`)
     process.exitCode = 1
   }

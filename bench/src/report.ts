@@ -28,7 +28,7 @@ export interface Ratio {
 }
 
 export interface Results {
-  mode: 'full' | 'quick'
+  mode: 'full' | 'quick' | 'partial'
   machine: Machine
   /** What shares the machine with the services while they are measured. */
   notes: string[]

@@ -164,7 +164,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const credential = randomBytes(32).toString('base64url')
     const [authPort, usersPort] = [await freePort(), await freePort()]
-    const redis = await redisAnswers()
+    const redis = process.env.BENCH_REDIS !== 'off' && (await redisAnswers())
     const { hashing } = options
     const settings: Record<string, string> = {
       NODE_ENV: 'production',
