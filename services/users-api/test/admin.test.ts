@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   credential,
   get,
@@ -14,12 +14,6 @@ import {
   type Pair,
 } from './pair-harness.js'
 
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
-
 async function makeAdmin(p: Pair, email: string): Promise<string> {
   await signup(p.users, email)
   await p.db.collection('users').updateOne({ email }, { $addToSet: { roles: 'admin' } })
@@ -28,7 +22,7 @@ async function makeAdmin(p: Pair, email: string): Promise<string> {
 
 describe('admin routes', () => {
   it('are closed to anonymous callers (401) and to non-admins (403)', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const user = await signup(pair.users, 'plain@example.com')
     const id = user.user.id
     for (const [method, url] of [
@@ -51,7 +45,7 @@ describe('admin routes', () => {
   })
 
   it('pages through every user with a cursor', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const admin = await makeAdmin(pair, 'root@example.com')
     for (let i = 0; i < 6; i++) await signup(pair.users, `member${i}@example.com`)
     const seen: string[] = []
@@ -76,7 +70,7 @@ describe('admin routes', () => {
   })
 
   it('reads and deletes a user; the deleted user’s tokens die at once', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const admin = await makeAdmin(pair, 'boss@example.com')
     const victim = await signup(pair.users, 'victim@example.com')
     const read = await get(pair.users, `/v1/users/${victim.user.id}`, admin)
@@ -101,7 +95,7 @@ describe('admin routes', () => {
   })
 
   it('loses admin rights as soon as the role is removed', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const admin = await makeAdmin(pair, 'former@example.com')
     expect((await get(pair.users, '/v1/users', admin)).statusCode).toBe(200)
     await pair.db
@@ -143,22 +137,27 @@ describe('admin:create', () => {
     })
   }
 
-  it('creates an admin from a password on stdin, then promotes an existing account', async () => {
-    pair = await startPair()
-    const created = await runAdminCreate(pair, 'Ops@Example.com', goodPassword)
-    expect(created).toMatchObject({ code: 0 })
-    expect(created.out).toContain('created ops@example.com')
-    const admin = await login(pair.users, 'ops@example.com')
-    expect(admin.user.roles).toEqual(['user', 'admin'])
-    expect((await get(pair.users, '/v1/users', admin.accessToken)).statusCode).toBe(200)
+  // Three runs of the command, each its own process: generous time on a busy machine.
+  it(
+    'creates an admin from a password on stdin, then promotes an existing account',
+    { timeout: 90_000 },
+    async () => {
+      const pair = await startPair()
+      const created = await runAdminCreate(pair, 'Ops@Example.com', goodPassword)
+      expect(created).toMatchObject({ code: 0 })
+      expect(created.out).toContain('created ops@example.com')
+      const admin = await login(pair.users, 'ops@example.com')
+      expect(admin.user.roles).toEqual(['user', 'admin'])
+      expect((await get(pair.users, '/v1/users', admin.accessToken)).statusCode).toBe(200)
 
-    await signup(pair.users, 'later@example.com')
-    const promoted = await runAdminCreate(pair, 'later@example.com', '')
-    expect(promoted.out).toContain('promoted later@example.com')
-    expect((await login(pair.users, 'later@example.com')).user.roles).toContain('admin')
+      await signup(pair.users, 'later@example.com')
+      const promoted = await runAdminCreate(pair, 'later@example.com', '')
+      expect(promoted.out).toContain('promoted later@example.com')
+      expect((await login(pair.users, 'later@example.com')).user.roles).toContain('admin')
 
-    const weak = await runAdminCreate(pair, 'weak@example.com', 'short')
-    expect(weak.code).toBe(1)
-    expect(weak.out).toContain('at least 15')
-  })
+      const weak = await runAdminCreate(pair, 'weak@example.com', 'short')
+      expect(weak.code).toBe(1)
+      expect(weak.out).toContain('at least 15')
+    },
+  )
 })

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { describe, expect, it } from 'vitest'
 import {
   get,
   goodPassword,
@@ -6,25 +7,18 @@ import {
   send,
   signup,
   startPair,
-  type Pair,
   type SessionBody,
 } from './pair-harness.js'
 
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
-
 describe('operations', () => {
   it('is ready with MongoDB and auth-api keys; /healthz never checks them', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     expect((await get(pair.users, '/readyz')).statusCode).toBe(200)
     expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
   })
 
   it('starts and stays live but not ready while auth-api is unreachable', async () => {
-    pair = await startPair({ authUrl: 'http://127.0.0.1:9' })
+    const pair = await startPair({ authUrl: 'http://127.0.0.1:9' })
     expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
     const ready = await get(pair.users, '/readyz')
     expect(ready.statusCode).toBe(503)
@@ -32,7 +26,7 @@ describe('operations', () => {
   })
 
   it('serves the OpenAPI document with every public route, and Swagger UI', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const doc = (await get(pair.users, '/openapi.json')).json<{
       paths: Record<string, Record<string, unknown>>
     }>()
@@ -61,7 +55,7 @@ describe('operations', () => {
   })
 
   it('re-serves auth-api’s JWKS with a cache header', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const res = await get(pair.users, '/.well-known/jwks.json')
     expect(res.headers['cache-control']).toBe('public, max-age=300')
     const fromAuth = await pair.auth.inject({ method: 'GET', url: '/.well-known/jwks.json' })
@@ -69,7 +63,7 @@ describe('operations', () => {
   })
 
   it('forwards X-Request-Id to auth-api so one request can be followed across both', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     await pair.users.inject({
       method: 'POST',
       url: '/v1/auth/signup',
@@ -89,28 +83,30 @@ describe('operations', () => {
   })
 
   it('keeps CORS closed unless origins are listed, and then allows only those', async () => {
-    pair = await startPair()
-    const preflight = (origin: string) =>
-      pair!.users.inject({
+    const preflight = (app: FastifyInstance, origin: string) =>
+      app.inject({
         method: 'OPTIONS',
         url: '/v1/auth/login',
         headers: { origin, 'access-control-request-method': 'POST' },
       })
+    const closed = await startPair()
     expect(
-      (await preflight('https://evil.example')).headers['access-control-allow-origin'],
+      (await preflight(closed.users, 'https://evil.example')).headers[
+        'access-control-allow-origin'
+      ],
     ).toBeUndefined()
-    await pair.close()
-    pair = await startPair({ usersEnv: { CORS_ORIGINS: 'https://app.example' } })
-    expect((await preflight('https://app.example')).headers['access-control-allow-origin']).toBe(
-      'https://app.example',
-    )
+    await closed.close()
+    const open = await startPair({ usersEnv: { CORS_ORIGINS: 'https://app.example' } })
     expect(
-      (await preflight('https://evil.example')).headers['access-control-allow-origin'],
+      (await preflight(open.users, 'https://app.example')).headers['access-control-allow-origin'],
+    ).toBe('https://app.example')
+    expect(
+      (await preflight(open.users, 'https://evil.example')).headers['access-control-allow-origin'],
     ).toBeUndefined()
   })
 
   it('never writes a password, hash or token to the logs of either service', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'secrets@example.com')
     const again = (
       await post(pair.users, '/v1/auth/login', {

@@ -4,7 +4,7 @@ import { captureLogs, createLogger } from '@users-auth/service-kit'
 import { createAuthApi } from 'auth-api/create'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import mongoose, { type Connection } from 'mongoose'
-import { inject } from 'vitest'
+import { afterEach, inject } from 'vitest'
 import { createUsersApi } from '../src/create-users-api.js'
 // Declares what the workspace's global setup provides (`inject('mongoUri')`).
 import type {} from '../../../packages/dev-mongo/test/global-setup.js'
@@ -41,9 +41,18 @@ export interface PairOptions {
   waitReady?: boolean
 }
 
+// Every pair a test starts is closed after that test, whatever happened in it.
+const openPairs = new Set<Pair>()
+afterEach(async () => {
+  const pairs = [...openPairs]
+  openPairs.clear()
+  for (const pair of pairs) await pair.close()
+})
+
 /**
  * auth-api listening on an ephemeral port and users-api calling it over real HTTP, with
- * MongoDB from the workspace's resolution and a fresh database for this pair.
+ * MongoDB from the workspace's resolution and a fresh database for this pair. Closed
+ * after the test that started it.
  */
 export async function startPair(options: PairOptions = {}): Promise<Pair> {
   const logs = captureLogs()
@@ -72,7 +81,8 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
   await users.app.ready()
   const db = await mongoose.createConnection(uri).asPromise()
   if (options.waitReady ?? !options.authUrl) await waitUntilReady(users.app)
-  return {
+  let closed = false
+  const pair: Pair = {
     users: users.app,
     mongoUri: uri,
     auth: auth.app,
@@ -80,12 +90,17 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
     db,
     logs: logs.text,
     async close() {
+      if (closed) return
+      closed = true
+      openPairs.delete(pair)
       await users.app.close()
       await auth.app.close()
       await db.dropDatabase()
       await db.close()
     },
   }
+  openPairs.add(pair)
+  return pair
 }
 
 /** Another users-api replica on the pair's database and auth-api (e.g. to share Redis state). */

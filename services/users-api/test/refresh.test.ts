@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   get,
   post,
@@ -9,18 +9,12 @@ import {
   type SessionBody,
 } from './pair-harness.js'
 
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
-
 const refresh = (p: Pair, refreshToken: string) =>
   post(p.users, '/v1/auth/refresh', { refreshToken })
 
 describe('POST /v1/auth/refresh', () => {
   it('rotates the refresh token and issues a new access token for the same session', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const first = await signup(pair.users, 'hal@example.com')
     const res = await refresh(pair, first.refreshToken)
     expect(res.statusCode).toBe(200)
@@ -36,7 +30,7 @@ describe('POST /v1/auth/refresh', () => {
   })
 
   it('treats a replayed refresh token as theft: 401 REFRESH_TOKEN_REUSED and the session is gone', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const first = await signup(pair.users, 'ivy@example.com')
     const next = (await refresh(pair, first.refreshToken)).json<SessionBody>()
     problem(await refresh(pair, first.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
@@ -47,7 +41,7 @@ describe('POST /v1/auth/refresh', () => {
   })
 
   it('lets exactly one of two concurrent refreshes with one token win', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const first = await signup(pair.users, 'jack@example.com')
     const p = pair
     const results = await Promise.all(
@@ -68,12 +62,12 @@ describe('POST /v1/auth/refresh', () => {
     ['garbage', 'not-a-refresh-token'],
     ['an access token', 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln'],
   ])('answers REFRESH_TOKEN_INVALID for %s', async (_name, token) => {
-    pair = await startPair()
+    const pair = await startPair()
     problem(await refresh(pair, token), 401, 'REFRESH_TOKEN_INVALID')
   })
 
   it('does not let a guessed secret for a known session revoke it', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const first = await signup(pair.users, 'kim@example.com')
     const [sessionId] = first.refreshToken.split('.')
     problem(
@@ -86,7 +80,10 @@ describe('POST /v1/auth/refresh', () => {
 
   it('expires a session that was not refreshed within REFRESH_TOKEN_TTL', async () => {
     let now = Date.now()
-    pair = await startPair({ now: () => new Date(now), usersEnv: { REFRESH_TOKEN_TTL: '1h' } })
+    const pair = await startPair({
+      now: () => new Date(now),
+      usersEnv: { REFRESH_TOKEN_TTL: '1h' },
+    })
     const first = await signup(pair.users, 'lee@example.com')
     now += 59 * 60_000
     const next = (await refresh(pair, first.refreshToken)).json<SessionBody>()
@@ -98,7 +95,7 @@ describe('POST /v1/auth/refresh', () => {
   })
 
   it('rejects a body that is not exactly { refreshToken }', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     for (const body of [
       {},
       { refreshToken: { $ne: null } },

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   goodPassword,
   post,
@@ -8,19 +8,13 @@ import {
   type SessionBody,
 } from './pair-harness.js'
 
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
-
 async function userCount(p: Pair): Promise<number> {
   return p.db.collection('users').countDocuments()
 }
 
 describe('POST /v1/auth/signup', () => {
   it('creates the account, starts a session and never returns a hash', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const res = await post(pair.users, '/v1/auth/signup', {
       email: '  Alice@Example.COM ',
       password: goodPassword,
@@ -55,7 +49,7 @@ describe('POST /v1/auth/signup', () => {
   })
 
   it('answers 409 EMAIL_TAKEN for an existing email, whatever its case and spacing', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     await post(pair.users, '/v1/auth/signup', { email: 'bob@example.com', password: goodPassword })
     const again = await post(pair.users, '/v1/auth/signup', {
       email: ' BOB@example.com',
@@ -66,7 +60,7 @@ describe('POST /v1/auth/signup', () => {
   })
 
   it('lets exactly one of many concurrent signups with one email succeed', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const p = pair
     const results = await Promise.all(
       Array.from({ length: 12 }, () =>
@@ -85,7 +79,7 @@ describe('POST /v1/auth/signup', () => {
     ['too long', 'x'.repeat(129), 'at most 128'],
     ['the email itself', 'longname.person@example.com', 'email'],
   ])('refuses a password that is %s, with the reason', async (_name, password, reason) => {
-    pair = await startPair()
+    const pair = await startPair()
     const res = await post(pair.users, '/v1/auth/signup', {
       email: 'longname.person@example.com',
       password,
@@ -98,7 +92,7 @@ describe('POST /v1/auth/signup', () => {
   })
 
   it('refuses passwords on the common-password blocklist, case-insensitively', async () => {
-    pair = await startPair({ usersEnv: { PASSWORD_MIN_LENGTH: '8' } })
+    const pair = await startPair({ usersEnv: { PASSWORD_MIN_LENGTH: '8' } })
     for (const password of ['password1', 'Sunshine', 'qwertyuiop', 'TRUSTNO1']) {
       const body = problem(
         await post(pair.users, '/v1/auth/signup', { email: 'c@example.com', password }),
@@ -110,7 +104,7 @@ describe('POST /v1/auth/signup', () => {
   })
 
   it('counts length in code points after NFKC, allows spaces and any Unicode, and never truncates', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     // 15 astral code points are 30 UTF-16 units: long enough.
     expect(
       (
@@ -170,13 +164,13 @@ describe('POST /v1/auth/signup', () => {
     ['a malformed email', { email: 'not-an-email', password: goodPassword }],
     ['an array body', [{ email: 'm@example.com', password: goodPassword }]],
   ])('rejects %s with 400 and stores nothing', async (_name, body) => {
-    pair = await startPair()
+    const pair = await startPair()
     problem(await post(pair.users, '/v1/auth/signup', body), 400, 'VALIDATION_FAILED')
     expect(await userCount(pair)).toBe(0)
   })
 
   it('stores nothing and answers 503 with Retry-After when auth-api is down', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     await pair.auth.close()
     const res = await post(pair.users, '/v1/auth/signup', {
       email: 'down@example.com',

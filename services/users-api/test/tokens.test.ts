@@ -1,12 +1,6 @@
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { get, problem, signup, startPair, type Pair } from './pair-harness.js'
-
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
 
 function authJwksFetches(p: Pair): Promise<number> {
   return p.auth.inject({ method: 'GET', url: '/metrics' }).then((res) => {
@@ -20,7 +14,7 @@ function authJwksFetches(p: Pair): Promise<number> {
 describe('access-token verification', () => {
   it('rejects a token past its expiry', async () => {
     // auth-api's clock runs 20 minutes behind: its 15-minute tokens are born expired.
-    pair = await startPair({ authNow: () => Date.now() - 20 * 60_000 })
+    const pair = await startPair({ authNow: () => Date.now() - 20 * 60_000 })
     const s = await signup(pair.users, 'late@example.com')
     problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
   })
@@ -29,13 +23,13 @@ describe('access-token verification', () => {
     ['issuer', { JWT_ISSUER: 'someone-else' }],
     ['audience', { JWT_AUDIENCE: 'another-api' }],
   ])('rejects tokens with the wrong %s', async (_name, authEnv) => {
-    pair = await startPair({ authEnv })
+    const pair = await startPair({ authEnv })
     const s = await signup(pair.users, 'iss@example.com')
     problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
   })
 
   it('rejects alg none, HS256 signed with the public key, and foreign keys', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'forge@example.com')
     const [headerPart, payloadPart] = s.accessToken.split('.') as [string, string]
     const header = JSON.parse(Buffer.from(headerPart, 'base64url').toString()) as Record<
@@ -85,7 +79,7 @@ describe('access-token verification', () => {
   })
 
   it('rejects a refresh token presented as an access token', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'swap@example.com')
     problem(await get(pair.users, '/v1/users/me', s.refreshToken), 401, 'UNAUTHORIZED')
   })

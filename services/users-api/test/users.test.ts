@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   get,
   goodPassword,
@@ -8,21 +8,14 @@ import {
   send,
   signup,
   startPair,
-  type Pair,
   type SessionBody,
 } from './pair-harness.js'
-
-let pair: Pair | undefined
-afterEach(async () => {
-  await pair?.close()
-  pair = undefined
-})
 
 const newPassword = 'a completely different passphrase'
 
 describe('GET and PATCH /v1/users/me', () => {
   it('returns the signed-in user and changes the name only', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'mia@example.com')
     const me = await get(pair.users, '/v1/users/me', s.accessToken)
     expect(me.statusCode).toBe(200)
@@ -53,7 +46,7 @@ describe('GET and PATCH /v1/users/me', () => {
   })
 
   it('refuses missing, malformed and foreign-signed tokens with 401', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'ned@example.com')
     const [h, p, sig] = s.accessToken.split('.')
     const cases: Record<string, string>[] = [
@@ -73,7 +66,7 @@ describe('GET and PATCH /v1/users/me', () => {
 
 describe('POST /v1/auth/logout', () => {
   it('ends the session at once: its access and refresh tokens stop working', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'olga@example.com')
     const other = await login(pair.users, 'olga@example.com')
     const res = await post(pair.users, '/v1/auth/logout', undefined, s.accessToken)
@@ -90,7 +83,7 @@ describe('POST /v1/auth/logout', () => {
 
 describe('POST /v1/users/me/password', () => {
   it('changes the password and ends every other session, keeping this one', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const here = await signup(pair.users, 'pat@example.com')
     const elsewhere = await login(pair.users, 'pat@example.com')
     const res = await post(
@@ -126,7 +119,7 @@ describe('POST /v1/users/me/password', () => {
   })
 
   it('requires the current password and applies the policy to the new one', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'quinn@example.com')
     problem(
       await post(
@@ -157,7 +150,7 @@ describe('POST /v1/users/me/password', () => {
 
 describe('DELETE /v1/users/me', () => {
   it('requires the password, then deletes the user and every session', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const s = await signup(pair.users, 'rae@example.com')
     const other = await login(pair.users, 'rae@example.com')
     problem(
@@ -211,7 +204,7 @@ describe('DELETE /v1/users/me', () => {
 
 describe('sessions', () => {
   it('lists the user’s sessions, marks the current one, and revokes another', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const a = await signup(pair.users, 'sam@example.com')
     const b = await pair.users.inject({
       method: 'POST',
@@ -240,7 +233,7 @@ describe('sessions', () => {
   })
 
   it('answers 404 for a session of another user, and leaves it alone', async () => {
-    pair = await startPair()
+    const pair = await startPair()
     const mine = await signup(pair.users, 'tess@example.com')
     const theirs = await signup(pair.users, 'uma@example.com')
     const theirList = (await get(pair.users, '/v1/users/me/sessions', theirs.accessToken)).json<{
