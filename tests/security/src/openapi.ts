@@ -65,7 +65,8 @@ export async function operationsOf(baseUrl: string): Promise<Operation[]> {
     for (const [method, op] of Object.entries(methods)) {
       operations.push({
         method: method.toUpperCase(),
-        path,
+        // A route registered as a plugin prefix + '/' is documented with the trailing slash.
+        path: path.replace(/(.)\/$/, '$1'),
         bearer: (op.security ?? []).some((s) => 'bearer' in s),
         parameters: op.parameters ?? [],
         body: op.requestBody?.content?.['application/json']?.schema,
