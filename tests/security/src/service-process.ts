@@ -56,6 +56,10 @@ export async function spawnService(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
+  // Never outlive the process that started it, however that process ends.
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  void exitedOnce(child).then(() => process.off('exit', killOnExit))
   const captured: string[] = []
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
@@ -111,6 +115,14 @@ export async function spawnService(
     stop: () => terminate(child, exited),
     exited,
   }
+}
+
+function exitedOnce(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) =>
+    child.once('exit', () => {
+      resolve()
+    }),
+  )
 }
 
 function tail(lines: readonly string[]): string {
