@@ -289,12 +289,16 @@ describe('type confusion', () => {
 })
 
 describe('stored data', () => {
-  it('holds only the model’s fields, no operator keys, and no admin but the one created', async () => {
+  it('holds only the model’s fields, argon2id hashes, no operator keys, and no admin but the one created', async () => {
     const users = await db.collection('users').find({}).toArray()
     expect(users.length).toBeGreaterThan(0)
     for (const user of users) {
       for (const key of Object.keys(user)) expect(storedKeys, key).toContain(key)
       expect(JSON.stringify(user)).not.toMatch(/"\$[a-z]+"/)
+      // Self-describing argon2id PHC strings, never anything reversible (ASVS 2.4.1).
+      expect(String(user.passwordHash)).toMatch(
+        /^\$argon2id\$v=19\$[mtp]=\d+,[mtp]=\d+,[mtp]=\d+\$/,
+      )
     }
     const admins = users.filter((u) => (u.roles as string[]).includes('admin'))
     expect(admins.map((u) => String(u.email))).toEqual([pair.admin.email])
