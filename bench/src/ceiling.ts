@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { baseEnv, forkScript, repoRoot } from './children.js'
+import { baseEnv, childNames, forkScript, repoRoot } from './children.js'
 import type { CeilingResult, CeilingSpec } from './ceiling-protocol.js'
 import { snapshot, usageBetween, type CpuUsage } from './cpu-monitor.js'
 
@@ -16,7 +16,7 @@ export async function measureCeiling(
   })
   const limitMs = (spec.durationS * 2 + spec.singleS + 60) * 1000
   try {
-    const before = await snapshot()
+    const before = await snapshot(childNames())
     const result = await new Promise<CeilingResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`argon2 ceiling: no result in ${limitMs} ms${child.tail()}`))
@@ -31,7 +31,7 @@ export async function measureCeiling(
       })
       child.process.send(spec)
     })
-    return { result, cpu: usageBetween(before, await snapshot()) }
+    return { result, cpu: usageBetween(before, await snapshot(childNames())) }
   } finally {
     await child.stop(5000)
   }

@@ -128,6 +128,14 @@ export function forkScript(name: string, entry: string, options: StartOptions): 
   return new Child(name, child)
 }
 
+/** The pid of each running child, by its name, for CPU accounting. */
+export function childNames(): Map<number, string> {
+  const names = new Map<number, string>()
+  for (const child of live)
+    if (child.process.pid !== undefined) names.set(child.process.pid, child.name)
+  return names
+}
+
 /** Stops every child still running (each in parallel, SIGKILL after the grace time). */
 export async function stopAll(graceMs?: number): Promise<void> {
   await Promise.all([...live].map((child) => child.stop(graceMs)))

@@ -13,6 +13,19 @@ export interface CpuSnapshot {
   machineBusy: number
   /** CPU ticks of the bench and each of its descendants, by pid. */
   ours: Map<number, number>
+  /** CPU ticks of each of those processes' main thread (a node process's event loop). */
+  mainThread: Map<number, number>
+  /** The process each pid counts for: the nearest named ancestor (or itself). */
+  owner: Map<number, string>
+  /** The pid each name stands for. */
+  roots: Map<string, number>
+}
+
+export interface ProcessCpu {
+  /** CPU seconds of the whole process (every thread). */
+  seconds: number
+  /** CPU seconds of its main thread alone (for node: JavaScript and the event loop). */
+  mainThreadSeconds: number
 }
 
 export interface CpuUsage {
@@ -21,6 +34,8 @@ export interface CpuUsage {
   benchCores: number
   /** Cores' worth of CPU used by every other process on the machine. */
   otherCores: number
+  /** CPU used by each named process of the bench (children of a child count for it). */
+  byProcess: Record<string, ProcessCpu>
 }
 
 async function machineBusyTicks(): Promise<number> {
@@ -59,8 +74,21 @@ async function processStats(): Promise<Map<number, ProcStat>> {
   return stats
 }
 
+async function threadTicks(pid: number): Promise<number> {
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return 0
+  }
+}
+
 /** Ticks used so far by this process and each of its living descendants. */
-async function treeTicks(root: number): Promise<Map<number, number>> {
+async function treeTicks(
+  root: number,
+  names: ReadonlyMap<number, string>,
+): Promise<{ ticks: Map<number, number>; owner: Map<number, string>; roots: Map<string, number> }> {
   const stats = await processStats()
   const children = new Map<number, number[]>()
   for (const [pid, stat] of stats) {
@@ -69,20 +97,44 @@ async function treeTicks(root: number): Promise<Map<number, number>> {
     children.set(stat.ppid, list)
   }
   const ticks = new Map<number, number>()
-  const stack = [root]
+  const owner = new Map<number, string>()
+  const roots = new Map<string, number>()
+  const stack: [number, string][] = [[root, names.get(root) ?? 'bench']]
   while (stack.length > 0 && ticks.size < 10_000) {
-    const pid = stack.pop() ?? root
+    const [pid, inherited] = stack.pop() ?? [root, 'bench']
     if (ticks.has(pid)) continue
+    const name = names.get(pid) ?? inherited
+    if (pid === root || names.has(pid)) roots.set(name, pid)
     ticks.set(pid, stats.get(pid)?.ticks ?? 0)
-    stack.push(...(children.get(pid) ?? []))
+    owner.set(pid, name)
+    for (const child of children.get(pid) ?? []) stack.push([child, name])
   }
-  return ticks
+  return { ticks, owner, roots }
 }
 
-export async function snapshot(): Promise<CpuSnapshot | null> {
+/** Reads the counters; `names` names the pids whose CPU is reported on its own. */
+export async function snapshot(
+  names: ReadonlyMap<number, string> = new Map(),
+): Promise<CpuSnapshot | null> {
   try {
-    const [machineBusy, ours] = await Promise.all([machineBusyTicks(), treeTicks(process.pid)])
-    return { at: performance.now(), machineBusy, ours }
+    const [machineBusy, tree] = await Promise.all([
+      machineBusyTicks(),
+      treeTicks(process.pid, names),
+    ])
+    const mainThread = new Map<number, number>()
+    await Promise.all(
+      [...tree.ticks.keys()].map(async (pid) => {
+        mainThread.set(pid, await threadTicks(pid))
+      }),
+    )
+    return {
+      at: performance.now(),
+      machineBusy,
+      ours: tree.ticks,
+      mainThread,
+      owner: tree.owner,
+      roots: tree.roots,
+    }
   } catch {
     return null
   }
@@ -98,7 +150,19 @@ export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): 
   if (seconds <= 0) return null
   const machine = (to.machineBusy - from.machineBusy) / ticksPerSecond
   let oursTicks = 0
-  for (const [pid, ticks] of to.ours) oursTicks += Math.max(0, ticks - (from.ours.get(pid) ?? 0))
+  const byProcess: Record<string, ProcessCpu> = {}
+  for (const [pid, ticks] of to.ours) {
+    const used = Math.max(0, ticks - (from.ours.get(pid) ?? 0))
+    const main = Math.max(0, (to.mainThread.get(pid) ?? 0) - (from.mainThread.get(pid) ?? 0))
+    oursTicks += used
+    const name = to.owner.get(pid) ?? 'bench'
+    const entry = (byProcess[name] ??= { seconds: 0, mainThreadSeconds: 0 })
+    entry.seconds += used / ticksPerSecond
+    // Only a named process's own main thread: its helpers' main threads are theirs.
+    if (to.roots.get(name) === pid) {
+      entry.mainThreadSeconds += main / ticksPerSecond
+    }
+  }
   if (process.env.BENCH_DEBUG_CPU) {
     process.stderr.write(
       `cpu: machine ${machine.toFixed(2)} s busy in ${seconds.toFixed(2)} s; from ${JSON.stringify([...from.ours])} to ${JSON.stringify([...to.ours])}\n`,
@@ -109,5 +173,6 @@ export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): 
     seconds,
     benchCores: ours / seconds,
     otherCores: Math.max(0, machine - ours) / seconds,
+    byProcess,
   }
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { measureCeiling } from './ceiling.js'
 import type { CeilingResult } from './ceiling-protocol.js'
-import { repoRoot, stopAll } from './children.js'
+import { childNames, repoRoot, stopAll } from './children.js'
 import { snapshot, usageBetween, type CpuUsage } from './cpu-monitor.js'
 import { LoadGenerator } from './load.js'
 import type { ClosedLoopResult, OpenLoopResult, Target } from './load-protocol.js'
@@ -184,11 +184,11 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
   await s.load.closed({ ...spec, durationS: s.plan.warmupS })
   await sleep(s.plan.pauseMs)
   const scrapedBefore = await s.scrape()
-  const before = await snapshot()
+  const before = await snapshot(childNames())
   const fromUs = nowUs()
   const result = await s.load.closed({ ...spec, durationS: s.plan.durationS[name] })
   s.windows[name] = { fromUs, toUs: nowUs() }
-  s.cpu[name] = usageBetween(before, await snapshot())
+  s.cpu[name] = usageBetween(before, await snapshot(childNames()))
   const route = routeOf[name]
   s.breakdowns[name] = route
     ? breakdown(scrapedBefore, await s.scrape(), route, result.latency.mean)
@@ -209,7 +209,7 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
   say(
     `- overload: open loop at ${rate.toFixed(0)} login/s (${s.plan.overloadFactor} × ${capacity.toFixed(1)}) for ${s.plan.overloadS} s, client timeout ${s.plan.clientTimeoutMs} ms`,
   )
-  const before = await snapshot()
+  const before = await snapshot(childNames())
   const fromUs = nowUs()
   const result = await s.load.open({
     target: 'login',
@@ -220,7 +220,7 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
     maxConnections: 512,
   })
   s.windows.overload = { fromUs, toUs: nowUs() }
-  s.cpu.overload = usageBetween(before, await snapshot())
+  s.cpu.overload = usageBetween(before, await snapshot(childNames()))
   say(
     `  admitted ${(result.ok / result.elapsedS).toFixed(1)}/s, p99 ${result.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${result.statusCounts['503'] ?? 0} of ${result.sent}, hung ${result.hung}${cpuText(s.cpu.overload)}`,
   )

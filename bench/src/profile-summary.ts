@@ -170,7 +170,7 @@ export async function summarizeProfile(
     busyShare: samples > 0 ? busy / samples : 0,
     selfByGroup: top(selfByGroup, busy, limit),
     inclusiveByGroup: top(inclusiveByGroup, busy, limit),
-    selfByFunction: top(selfByFunction, busy, limit),
+    selfByFunction: top(selfByFunction, busy, limit * 2),
     inclusiveByFunction: top(inclusiveByFunction, busy, limit * 3),
   }
 }

@@ -1,5 +1,5 @@
 import type { CeilingResult } from './ceiling-protocol.js'
-import type { CpuUsage } from './cpu-monitor.js'
+import type { CpuUsage, ProcessCpu } from './cpu-monitor.js'
 import type { LatencySummary } from './latency.js'
 import type { Breakdown } from './metrics.js'
 import type { ClosedLoopResult, OpenLoopResult } from './load-protocol.js'
@@ -223,6 +223,30 @@ export function toMarkdown(results: Results): string {
     lines.push(
       '',
       'auth-api time includes waiting for a hash slot; users-api time includes its calls to MongoDB and Redis.',
+    )
+  }
+  const cpuRows = Object.entries(results.scenarios).flatMap(([key, r]) => {
+    const usage = results.cpu[key]
+    return usage && r.ok > 0 ? [{ key, usage, ok: r.ok }] : []
+  })
+  if (cpuRows.length > 0) {
+    const perRequest = (cpu: ProcessCpu | undefined, ok: number, main: boolean): string =>
+      cpu ? ((1000 * (main ? cpu.mainThreadSeconds : cpu.seconds)) / ok).toFixed(2) : '–'
+    lines.push('')
+    lines.push('## CPU per successful request (ms, from /proc; 10 ms ticks)', '')
+    lines.push(
+      '| scenario | users-api | users-api main thread | auth-api | auth-api main thread | MongoDB | load generator |',
+    )
+    lines.push('|---|---:|---:|---:|---:|---:|---:|')
+    for (const { key, usage, ok } of cpuRows) {
+      const p = usage.byProcess
+      lines.push(
+        `| ${key} | ${perRequest(p['users-api'], ok, false)} | ${perRequest(p['users-api'], ok, true)} | ${perRequest(p['auth-api'], ok, false)} | ${perRequest(p['auth-api'], ok, true)} | ${perRequest(p.mongo, ok, false)} | ${perRequest(p['load generator'], ok, false)} |`,
+      )
+    }
+    lines.push(
+      '',
+      'auth-api beyond its main thread is mostly argon2 on the libuv pool; MongoDB counts whatever serves it (mongo-lite runs JavaScript).',
     )
   }
   const o = results.overload
