@@ -1,5 +1,4 @@
 import { AuthApiClient } from '@users-auth/auth-contract'
-import { resolveMongo } from '@users-auth/dev-mongo'
 import { createLogger } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
@@ -26,12 +25,7 @@ export async function createUsersApi(
     options.logger ?? createLogger({ level: config.logLevel, base: { service: 'users-api' } })
   const mongo = config.mongodbUri
     ? { uri: config.mongodbUri, stop: () => Promise.resolve() }
-    : await resolveMongo({
-        env: {},
-        log: (line) => {
-          logger.warn(line)
-        },
-      })
+    : await embeddedMongo(logger)
   const db = openDatabase({
     uri: mongo.uri,
     timeoutMs: config.mongodbTimeoutMs,
@@ -63,4 +57,17 @@ export async function createUsersApi(
   })
   app.addHook('onClose', () => mongo.stop())
   return { app, config }
+}
+
+/** The workspace's embedded MongoDB, loaded only when needed: never in a production process. */
+async function embeddedMongo(
+  logger: FastifyBaseLogger,
+): Promise<{ uri: string; stop: () => Promise<void> }> {
+  const { resolveMongo } = await import('@users-auth/dev-mongo')
+  return resolveMongo({
+    env: {},
+    log: (line) => {
+      logger.warn(line)
+    },
+  })
 }
