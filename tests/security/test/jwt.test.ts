@@ -173,8 +173,9 @@ describe('key selection headers (RFC 8725 §3.10)', () => {
     for (const kid of hostile) {
       await expectRefused(forge.sign(forge.claimsFor(sub(), sid()), { kid }), kid)
     }
-    // An unknown kid may trigger one bounded refetch of auth-api's keys, never one per token.
-    expect((await jwksFetches()) - before).toBeLessThanOrEqual(2)
+    // An unknown kid may trigger a refetch of auth-api's keys (at most one per few seconds),
+    // never one per token.
+    expect((await jwksFetches()) - before).toBeLessThan(hostile.length / 2)
     await expectAccepted(alice.session.accessToken)
   })
 
