@@ -10,9 +10,17 @@ import { snapshot, usageBetween, type CpuUsage } from './cpu-monitor.js'
 import { LoadGenerator } from './load.js'
 import type { ClosedLoopResult, OpenLoopResult, Target } from './load-protocol.js'
 import { describeMachine, machineLine } from './machine.js'
-import { breakdown, scrape, type Breakdown, type ServiceScrapes } from './metrics.js'
+import {
+  answersBetween,
+  breakdown,
+  jobsBetween,
+  scrape,
+  type Breakdown,
+  type ServiceScrapes,
+} from './metrics.js'
 import { profileMarkdown, summarizeProfile } from './profile-summary.js'
 import {
+  type OverloadWork,
   ceilingRows,
   closedRow,
   computeRatios,
@@ -164,6 +172,8 @@ interface Session {
   cpu: Record<string, CpuUsage | null>
   /** Where the time of each scenario's requests went, from the services' own metrics. */
   breakdowns: Record<string, Breakdown | null>
+  /** What each service answered during the overload, and argon2 jobs auth-api finished. */
+  overloadWork?: OverloadWork
   scrape: () => Promise<ServiceScrapes>
 }
 
@@ -209,6 +219,7 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
   say(
     `- overload: open loop at ${rate.toFixed(0)} login/s (${s.plan.overloadFactor} × ${capacity.toFixed(1)}) for ${s.plan.overloadS} s, client timeout ${s.plan.clientTimeoutMs} ms`,
   )
+  const scrapedBefore = await s.scrape()
   const before = await snapshot(childNames())
   const fromUs = nowUs()
   const result = await s.load.open({
@@ -221,6 +232,12 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
   })
   s.windows.overload = { fromUs, toUs: nowUs() }
   s.cpu.overload = usageBetween(before, await snapshot(childNames()))
+  const scrapedAfter = await s.scrape()
+  s.overloadWork = {
+    usersApi: answersBetween(scrapedBefore.users, scrapedAfter.users),
+    authApi: answersBetween(scrapedBefore.auth, scrapedAfter.auth),
+    argon2Jobs: jobsBetween(scrapedBefore.auth, scrapedAfter.auth),
+  }
   say(
     `  admitted ${(result.ok / result.elapsedS).toFixed(1)}/s, p99 ${result.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${result.statusCounts['503'] ?? 0} of ${result.sent}, hung ${result.hung}${cpuText(s.cpu.overload)}`,
   )
@@ -455,6 +472,7 @@ async function main(): Promise<void> {
     scenarios: session.scenarios,
     overload,
     cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
+    overloadWork: session.overloadWork ?? null,
     breakdowns: Object.fromEntries(
       Object.entries(session.breakdowns).map(([name, b]) => [
         scenarioTitles[name as keyof typeof scenarioTitles],

@@ -122,3 +122,32 @@ export function breakdown(
     ),
   }
 }
+
+/** Requests answered per route and status between two scrapes, e.g. `POST /v1/tokens 200`. */
+export function answersBetween(
+  before: Scrape | null,
+  after: Scrape | null,
+): Record<string, number> {
+  const answers: Record<string, number> = {}
+  if (!before || !after) return answers
+  for (const [key, value] of after) {
+    if (!key.startsWith('http_request_duration_seconds_count{')) continue
+    const delta = value - (before.get(key) ?? 0)
+    if (delta <= 0) continue
+    const l = labelsOf(key)
+    answers[`${l.method ?? '?'} ${l.route ?? '?'} ${l.status_code ?? '?'}`] = delta
+  }
+  return answers
+}
+
+/** argon2 jobs auth-api finished between two scrapes, by operation. */
+export function jobsBetween(before: Scrape | null, after: Scrape | null): Record<string, number> {
+  const jobs: Record<string, number> = {}
+  if (!before || !after) return jobs
+  for (const [key, value] of after) {
+    if (!key.startsWith('auth_password_job_duration_seconds_count')) continue
+    const delta = value - (before.get(key) ?? 0)
+    if (delta > 0) jobs[labelsOf(key).operation ?? '?'] = delta
+  }
+  return jobs
+}

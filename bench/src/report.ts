@@ -27,6 +27,15 @@ export interface Ratio {
   how: string
 }
 
+/** What the services did during the overload, from their own counters. */
+export interface OverloadWork {
+  /** Answers by `METHOD route status`. */
+  usersApi: Record<string, number>
+  authApi: Record<string, number>
+  /** argon2 jobs auth-api finished, by operation. */
+  argon2Jobs: Record<string, number>
+}
+
 export interface Results {
   mode: 'full' | 'quick' | 'partial'
   machine: Machine
@@ -38,6 +47,7 @@ export interface Results {
   ceilingPasses: { before: CeilingResult; after: CeilingResult }
   scenarios: Record<string, ClosedLoopResult>
   overload: OpenLoopResult | null
+  overloadWork: OverloadWork | null
   cpu: Record<string, CpuUsage | null>
   /** Per scenario title: where the time went, from the services' metrics. */
   breakdowns: Record<string, Breakdown | null>
@@ -265,6 +275,24 @@ export function toMarkdown(results: Results): string {
     lines.push(
       `| ${fmt(o.offeredRate)} | ${o.sent} | ${fmt(o.ok / o.elapsedS)} | ${fmt(o.admitted.p50, 0)} / ${fmt(o.admitted.p95, 0)} / ${fmt(o.admitted.p99, 0)} | ${fmt((100 * shed) / Math.max(1, o.sent))} % (${shed}) | ${fmt(o.shed.p99, 0)} | ${o.hung} (timeout ${o.timeoutMs} ms) | ${other.join(', ') || '–'} | ${fmt(results.cpu.overload?.otherCores, 2)} |`,
     )
+    const w = results.overloadWork
+    if (w) {
+      const list = (answers: Record<string, number>): string =>
+        Object.entries(answers)
+          .filter(([key]) => !/\/(metrics|healthz|readyz)\b/.test(key))
+          .sort((a, b) => b[1] - a[1])
+          .map(([key, n]) => `${key} × ${n}`)
+          .join('; ') || '–'
+      lines.push(
+        '',
+        `During the overload users-api answered: ${list(w.usersApi)}.`,
+        `auth-api answered: ${list(w.authApi)}; argon2 jobs finished: ${
+          Object.entries(w.argon2Jobs)
+            .map(([op, n]) => `${op} × ${n}`)
+            .join(', ') || '–'
+        }.`,
+      )
+    }
   }
   lines.push('')
   lines.push('## Settings', '')
