@@ -22,6 +22,11 @@ export interface FuzzTarget {
   checkEvery?: number
   /** Target-specific counts for the report. */
   notes?(): string
+  /**
+   * A structure-aware mutation (tried for half the inputs): returns undefined when the input
+   * has no structure it understands, and the byte-level mutator is used instead.
+   */
+  mutate?(input: Buffer, rand: () => number): Buffer | undefined
   close?(): Promise<void>
 }
 
@@ -237,7 +242,8 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
       // Newer entries found new behaviour most recently: pick them a little more often.
       const index = Math.floor(corpus.length * Math.sqrt(rand()))
       const parent = corpus[Math.min(index, corpus.length - 1)] ?? Buffer.alloc(0)
-      await execute(mutate(parent, rand, corpus, dictionary, target.maxLength), false)
+      const structured = rand() < 0.5 ? target.mutate?.(parent, rand) : undefined
+      await execute(structured ?? mutate(parent, rand, corpus, dictionary, target.maxLength), false)
       if (runs % checkEvery === 0) await target.check?.()
       if (Date.now() - lastProgress > 5000) {
         lastProgress = Date.now()

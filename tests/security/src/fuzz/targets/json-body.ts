@@ -108,6 +108,86 @@ const dictionary = [
   ' ',
 ].map((token) => Buffer.from(token))
 
+const keys = [
+  'email',
+  'password',
+  'name',
+  'refreshToken',
+  'currentPassword',
+  'newPassword',
+  'roles',
+  'role',
+  '_id',
+  'id',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '$ne',
+  '$gt',
+  '$where',
+  '$set',
+  'passwordHash',
+  '',
+]
+const values: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  0.5,
+  '',
+  ' ',
+  'a@b.co',
+  ' A@B.CO ',
+  password,
+  'x'.repeat(1025),
+  '\u0000',
+  '\ud800',
+  [],
+  {},
+  [password],
+  { $ne: null },
+  { $gt: '' },
+  { $regex: '.*' },
+  { __proto__: null },
+  ['user', 'admin'],
+  `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}.${'A'.repeat(43)}`,
+]
+
+/** Changes one place in a parsed JSON value: a value replaced, a key added or removed, a wrap. */
+function mutateJson(value: unknown, rand: () => number): unknown {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T
+  if (Array.isArray(value)) {
+    const items = value as unknown[]
+    if (items.length > 0 && rand() < 0.6) {
+      const i = Math.floor(rand() * items.length)
+      return items.map((item, j) => (j === i ? mutateJson(item, rand) : item))
+    }
+    return [...items, pick(values)]
+  }
+  if (value !== null && typeof value === 'object') {
+    const object = { ...(value as Record<string, unknown>) }
+    const present = Object.keys(object)
+    const choice = rand()
+    const key = present.length > 0 ? pick(present) : undefined
+    if (key !== undefined && choice < 0.4)
+      object[key] = rand() < 0.5 ? pick(values) : mutateJson(object[key], rand)
+    else if (key !== undefined && choice < 0.55) Reflect.deleteProperty(object, key)
+    else if (choice < 0.9)
+      Object.defineProperty(object, pick(keys), {
+        value: pick(values),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    else return [object]
+    return object
+  }
+  return rand() < 0.7 ? pick(values) : { [pick(keys)]: value }
+}
+
 const problemJson = 'application/problem+json; charset=utf-8'
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort().join(',')
 
@@ -216,6 +296,20 @@ export async function jsonBodyTarget(): Promise<FuzzTarget> {
           `Object.prototype was polluted: ${Object.getOwnPropertyNames(Object.prototype).join(',')}`,
         )
       }
+    },
+    mutate(input, rand) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(input.subarray(2).toString('utf8'))
+      } catch {
+        return undefined
+      }
+      const head = Buffer.from([
+        rand() < 0.2 ? Math.floor(rand() * routes.length) : (input[0] ?? 0),
+        rand() < 0.1 ? Math.floor(rand() * contentTypes.length) : (input[1] ?? 0),
+      ])
+      const text = JSON.stringify(mutateJson(parsed, rand))
+      return Buffer.concat([head, Buffer.from(text)])
     },
     notes: () =>
       `answers by status: ${[...statuses]

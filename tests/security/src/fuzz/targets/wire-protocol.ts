@@ -1,5 +1,19 @@
 import { connect } from 'node:net'
-import { serialize, type Document } from 'bson'
+import {
+  Binary,
+  BSONRegExp,
+  Code,
+  Decimal128,
+  Double,
+  Int32,
+  Long,
+  MaxKey,
+  MinKey,
+  ObjectId,
+  serialize,
+  Timestamp,
+  type Document,
+} from 'bson'
 import { start, type RunningServer } from '@users-auth/mongo-lite'
 // The parser and dispatcher are internal to mongo-lite (its package exports only `start`):
 // the fuzz target reaches them by path, as the server itself does.
@@ -236,6 +250,214 @@ function withDocumentLength(message: Buffer): Buffer {
   return fixed
 }
 
+const words = [
+  'insert',
+  'find',
+  'update',
+  'delete',
+  'aggregate',
+  'getMore',
+  'killCursors',
+  'createIndexes',
+  'dropIndexes',
+  'findAndModify',
+  'listIndexes',
+  'listCollections',
+  'count',
+  'distinct',
+  'drop',
+  'dropDatabase',
+  'create',
+  'hello',
+  'ping',
+  'buildInfo',
+  'serverStatus',
+  'getParameter',
+  'setParameter',
+  'endSessions',
+  'commitTransaction',
+  'abortTransaction',
+  'users',
+  'sessions',
+  '$db',
+  'documents',
+  'updates',
+  'deletes',
+  'filter',
+  'sort',
+  'projection',
+  'pipeline',
+  'cursor',
+  'q',
+  'u',
+  'upsert',
+  'multi',
+  'key',
+  'name',
+  'unique',
+  'expireAfterSeconds',
+  'partialFilterExpression',
+  'collation',
+  'arrayFilters',
+  'new',
+  'remove',
+  'fields',
+  'batchSize',
+  'limit',
+  'skip',
+  'lsid',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  '_id',
+  'a.b',
+  'a.$',
+  'a.$[x]',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '$set',
+  '$unset',
+  '$inc',
+  '$push',
+  '$each',
+  '$slice',
+  '$pull',
+  '$addToSet',
+  '$setOnInsert',
+  '$rename',
+  '$match',
+  '$group',
+  '$lookup',
+  '$project',
+  '$sort',
+  '$limit',
+  '$unwind',
+  '$regex',
+  '$options',
+  '$in',
+  '$ne',
+  '$gt',
+  '$exists',
+  '$expr',
+  '$where',
+  '$and',
+  '$or',
+  '$not',
+  '$elemMatch',
+  '$size',
+  '$type',
+  '$natural',
+]
+
+/** BSON values of every type, and shapes commands care about. */
+function randomValue(rand: () => number, depth = 0): unknown {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T
+  const word = () => pick(words)
+  switch (Math.floor(rand() * (depth > 2 ? 14 : 17))) {
+    case 0:
+      return pick([
+        0,
+        -1,
+        1,
+        2 ** 31,
+        -(2 ** 31),
+        2 ** 53,
+        0.5,
+        -0,
+        Number.NaN,
+        Infinity,
+        -Infinity,
+      ])
+    case 1:
+      return new Int32(pick([0, -1, 1, 2147483647, -2147483648]))
+    case 2:
+      return Long.fromString(pick(['0', '-1', '9223372036854775807', '-9223372036854775808']))
+    case 3:
+      return new Double(pick([0, -0, 1e308, Number.NaN]))
+    case 4:
+      return Decimal128.fromString(
+        pick(['0', 'NaN', '-Infinity', '1E+6144', '9.999999999999999999999999999999999E+6144']),
+      )
+    case 5:
+      return word()
+    case 6:
+      return pick(['', 'x'.repeat(300), '\u0000', 'a.b.c', '$', '(a+)+$', 'users.$cmd'])
+    case 7:
+      return pick([true, false, null, undefined])
+    case 8:
+      return new Date(pick([0, -1, 8.64e15, Date.now()]))
+    case 9:
+      return new ObjectId()
+    case 10:
+      return new Binary(Buffer.from([1, 2, 3]), pick([0, 3, 4, 5, 0x80]))
+    case 11:
+      return pick([
+        new BSONRegExp('(a+)+$', 'i'),
+        /^a.*$/m,
+        new MinKey(),
+        new MaxKey(),
+        new Timestamp({ t: 1, i: 1 }),
+        new Code('function(){}'),
+      ])
+    case 12:
+      return { [word()]: randomValue(rand, depth + 1) }
+    case 13:
+      return Array.from({ length: Math.floor(rand() * 3) }, () => randomValue(rand, depth + 1))
+    default: {
+      const document: Document = {}
+      for (let i = Math.floor(rand() * 4); i > 0; i--)
+        document[word()] = randomValue(rand, depth + 1)
+      return document
+    }
+  }
+}
+
+/** Changes one place in a document tree: a value replaced, a field added or removed. */
+function mutateDocument(document: Document, rand: () => number): void {
+  let target: Document = document
+  for (let depth = 0; depth < 3; depth++) {
+    const nested = Object.values(target).filter(
+      (v): v is Document =>
+        typeof v === 'object' && v !== null && !(v instanceof Date) && !('_bsontype' in v),
+    )
+    if (nested.length === 0 || rand() < 0.4) break
+    target = nested[Math.floor(rand() * nested.length)] ?? target
+  }
+  const keys = Object.keys(target)
+  const key = keys[Math.floor(rand() * keys.length)]
+  const choice = rand()
+  if (key !== undefined && choice < 0.45) target[key] = randomValue(rand)
+  else if (key !== undefined && choice < 0.6 && key !== '$db') Reflect.deleteProperty(target, key)
+  else target[words[Math.floor(rand() * words.length)] ?? 'x'] = randomValue(rand)
+}
+
+/** Parses the input as a message and re-encodes it as OP_MSG with its command mutated. */
+function mutateCommand(input: Buffer, rand: () => number): Buffer | undefined {
+  const message = Buffer.from(input)
+  if (message.length < 21) return undefined
+  message.writeInt32LE(message.length, 0)
+  let command: Document
+  try {
+    command = parseMessage(withDocumentLength(message)).command
+  } catch {
+    return undefined
+  }
+  for (let i = 1 + Math.floor(rand() * 3); i > 0; i--) mutateDocument(command, rand)
+  if (rand() < 0.2) {
+    // Another command name first, keeping the rest of the document.
+    const [first] = Object.keys(command)
+    if (first) Reflect.deleteProperty(command, first)
+    command = { [words[Math.floor(rand() * 25)] ?? 'ping']: randomValue(rand), ...command }
+  }
+  const flags = rand() < 0.1 ? 2 : 0
+  try {
+    return opMsg(command, flags)
+  } catch {
+    return undefined
+  }
+}
+
 const counts = { rejected: 0, parsed: 0 }
 
 /** The documented rejection is counted (the server closes the connection); all else escapes. */
@@ -296,6 +518,7 @@ export async function wireProtocolTarget(): Promise<FuzzTarget> {
       await Promise.all(batch.map((bytes) => deliver(server.port, bytes)))
       await ping(server.port, 2000)
     },
+    mutate: mutateCommand,
     notes: () =>
       `${String(counts.parsed)} messages parsed and answered, ${String(counts.rejected)} refused with ProtocolError`,
     async close() {
