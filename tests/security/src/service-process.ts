@@ -56,16 +56,21 @@ export async function spawnService(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
-  // Never outlive the process that started it, however that process ends.
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
-  void exitedOnce(child).then(() => process.off('exit', killOnExit))
   const captured: string[] = []
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       resolve(code)
     })
+    // Could not start at all (no such directory or executable): no 'exit' follows.
+    child.once('error', (error) => {
+      captured.push(`spawn failed: ${error.message}`)
+      resolve(null)
+    })
   })
+  // Never outlive the process that started it, however that process ends.
+  const killOnExit = () => child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  void exited.then(() => process.off('exit', killOnExit))
   let url: string | undefined
   let onListening: ((url: string) => void) | undefined
   const collect = (stream: NodeJS.ReadableStream) => {
@@ -117,14 +122,6 @@ export async function spawnService(
   }
 }
 
-function exitedOnce(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) =>
-    child.once('exit', () => {
-      resolve()
-    }),
-  )
-}
-
 function tail(lines: readonly string[]): string {
   return lines.slice(-30).join('\n')
 }
@@ -133,7 +130,9 @@ async function terminate(
   child: ChildProcess,
   exited: Promise<number | null>,
 ): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return child.exitCode
+  }
   child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
   const code = await exited
