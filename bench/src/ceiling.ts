@@ -31,7 +31,7 @@ export async function measureCeiling(
       })
       child.process.send(spec)
     })
-    return { result, cpu: usageBetween(before, await snapshot(childNames())) }
+    return { result, cpu: await usageBetween(before, await snapshot(childNames())) }
   } finally {
     await child.stop(5000)
   }

@@ -19,6 +19,8 @@ export interface CpuSnapshot {
   owner: Map<number, string>
   /** The pid each name stands for. */
   roots: Map<string, number>
+  /** CPU ticks of every process on the machine, for naming the busiest others. */
+  all: Map<number, number>
 }
 
 export interface ProcessCpu {
@@ -36,6 +38,8 @@ export interface CpuUsage {
   otherCores: number
   /** CPU used by each named process of the bench (children of a child count for it). */
   byProcess: Record<string, ProcessCpu>
+  /** The busiest processes outside the bench: pid, command line (cut short) and cores. */
+  busiestOthers: { pid: number; command: string; cores: number }[]
 }
 
 async function machineBusyTicks(): Promise<number> {
@@ -88,7 +92,12 @@ async function threadTicks(pid: number): Promise<number> {
 async function treeTicks(
   root: number,
   names: ReadonlyMap<number, string>,
-): Promise<{ ticks: Map<number, number>; owner: Map<number, string>; roots: Map<string, number> }> {
+): Promise<{
+  ticks: Map<number, number>
+  owner: Map<number, string>
+  roots: Map<string, number>
+  all: Map<number, number>
+}> {
   const stats = await processStats()
   const children = new Map<number, number[]>()
   for (const [pid, stat] of stats) {
@@ -109,7 +118,8 @@ async function treeTicks(
     owner.set(pid, name)
     for (const child of children.get(pid) ?? []) stack.push([child, name])
   }
-  return { ticks, owner, roots }
+  const all = new Map([...stats].map(([pid, stat]) => [pid, stat.ticks]))
+  return { ticks, owner, roots, all }
 }
 
 /** Reads the counters; `names` names the pids whose CPU is reported on its own. */
@@ -134,17 +144,54 @@ export async function snapshot(
       mainThread,
       owner: tree.owner,
       roots: tree.roots,
+      all: tree.all,
     }
   } catch {
     return null
   }
 }
 
+async function commandOf(pid: number): Promise<string> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8')
+    const command = raw.split('\0').filter(Boolean).join(' ')
+    return command.length > 120 ? `${command.slice(0, 120)}…` : command
+  } catch {
+    return '(exited)'
+  }
+}
+
+/** The processes outside the bench that used the most CPU between two snapshots. */
+export async function busiestOthers(
+  from: CpuSnapshot | null,
+  to: CpuSnapshot | null,
+  limit = 3,
+): Promise<{ pid: number; command: string; cores: number }[]> {
+  if (!from || !to) return []
+  const seconds = (to.at - from.at) / 1000
+  const deltas = [...to.all]
+    .filter(([pid]) => !to.ours.has(pid))
+    .map(([pid, ticks]) => ({ pid, used: ticks - (from.all.get(pid) ?? 0) }))
+    .filter((d) => d.used > 0)
+    .sort((a, b) => b.used - a.used)
+    .slice(0, limit)
+  return Promise.all(
+    deltas.map(async (d) => ({
+      pid: d.pid,
+      command: await commandOf(d.pid),
+      cores: d.used / ticksPerSecond / seconds,
+    })),
+  )
+}
+
 /**
  * CPU used between two snapshots. A process that exited in between takes its last ticks with
  * it (they count as another process's), so take both while the measured processes are alive.
  */
-export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): CpuUsage | null {
+export async function usageBetween(
+  from: CpuSnapshot | null,
+  to: CpuSnapshot | null,
+): Promise<CpuUsage | null> {
   if (!from || !to) return null
   const seconds = (to.at - from.at) / 1000
   if (seconds <= 0) return null
@@ -174,5 +221,6 @@ export function usageBetween(from: CpuSnapshot | null, to: CpuSnapshot | null): 
     benchCores: ours / seconds,
     otherCores: Math.max(0, machine - ours) / seconds,
     byProcess,
+    busiestOthers: await busiestOthers(from, to),
   }
 }

@@ -20,6 +20,7 @@ import {
 } from './metrics.js'
 import { profileMarkdown, summarizeProfile } from './profile-summary.js'
 import {
+  type Attempt,
   type OverloadWork,
   ceilingRows,
   closedRow,
@@ -67,6 +68,10 @@ interface Plan {
   overloadFactor: number
   clientTimeoutMs: number
   pauseMs: number
+  /** Measurements disturbed by other processes beyond this many cores are measured again… */
+  quietCores: number
+  /** …while this many seconds of extra measuring remain in the run. */
+  retryBudgetS: number
 }
 
 function planFor(mode: 'full' | 'quick'): Plan {
@@ -88,6 +93,8 @@ function planFor(mode: 'full' | 'quick'): Plan {
       overloadFactor: 3,
       clientTimeoutMs: 5000,
       pauseMs: 200,
+      quietCores: 0.25,
+      retryBudgetS: 0,
     }
   }
   return {
@@ -107,6 +114,8 @@ function planFor(mode: 'full' | 'quick'): Plan {
     overloadFactor: 3,
     clientTimeoutMs: 5000,
     pauseMs: 1000,
+    quietCores: 0.25,
+    retryBudgetS: 70,
   }
 }
 
@@ -174,13 +183,50 @@ interface Session {
   breakdowns: Record<string, Breakdown | null>
   /** What each service answered during the overload, and argon2 jobs auth-api finished. */
   overloadWork?: OverloadWork
+  /** Every attempt at each measurement, and which was kept. */
+  attempts: Record<string, Attempt[]>
+  /** Seconds left for measuring again when other processes disturbed a measurement. */
+  retryBudgetS: number
   scrape: () => Promise<ServiceScrapes>
 }
 
 function cpuText(usage: CpuUsage | null | undefined): string {
-  return usage
-    ? `; CPU: bench ${usage.benchCores.toFixed(2)} cores, other processes ${usage.otherCores.toFixed(2)}`
+  if (!usage) return ''
+  const busiest = usage.busiestOthers.find((p) => p.cores >= 0.1)
+  const named = busiest
+    ? ` (busiest: pid ${busiest.pid} ${busiest.command}, ${busiest.cores.toFixed(2)})`
     : ''
+  return `; CPU: bench ${usage.benchCores.toFixed(2)} cores, other processes ${usage.otherCores.toFixed(2)}${named}`
+}
+
+/**
+ * Runs a measurement, and again (at most while the run's retry budget lasts) when other
+ * processes on the machine used more than `quietCores` during it: the attempt with the least
+ * outside CPU is kept, and every attempt is recorded.
+ */
+async function quietly<T>(
+  s: Session,
+  name: string,
+  durationS: number,
+  measure: () => Promise<{ value: T; usage: CpuUsage | null }>,
+): Promise<{ value: T; usage: CpuUsage | null }> {
+  let best: { value: T; usage: CpuUsage | null } | undefined
+  const attempts: Attempt[] = []
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const outcome = await measure()
+    const other = outcome.usage?.otherCores ?? 0
+    attempts.push({ otherCores: outcome.usage?.otherCores ?? null, kept: false })
+    if (!best || other < (best.usage?.otherCores ?? 0)) best = outcome
+    const cost = durationS + s.plan.warmupS + s.plan.pauseMs / 1000
+    if (other <= s.plan.quietCores || s.retryBudgetS < cost) break
+    s.retryBudgetS -= cost
+    say(`  other processes used ${other.toFixed(2)} cores during it: measuring again`)
+  }
+  const keptAt = attempts.findIndex((a) => a.otherCores === (best?.usage?.otherCores ?? null))
+  if (keptAt >= 0 && attempts[keptAt]) attempts[keptAt].kept = true
+  s.attempts[name] = attempts
+  if (!best) throw new Error(`${name}: no measurement`)
+  return best
 }
 
 async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): Promise<void> {
@@ -190,25 +236,34 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
     connections: connectionsFor(name, s.hashing),
     timeoutS: 10,
   }
+  const durationS = s.plan.durationS[name]
   say(`- ${scenarioTitles[name]}: ${spec.connections} connections, warm-up ${s.plan.warmupS} s`)
-  await s.load.closed({ ...spec, durationS: s.plan.warmupS })
-  await sleep(s.plan.pauseMs)
-  const scrapedBefore = await s.scrape()
-  const before = await snapshot(childNames())
-  const fromUs = nowUs()
-  const result = await s.load.closed({ ...spec, durationS: s.plan.durationS[name] })
-  s.windows[name] = { fromUs, toUs: nowUs() }
-  s.cpu[name] = usageBetween(before, await snapshot(childNames()))
-  const route = routeOf[name]
-  s.breakdowns[name] = route
-    ? breakdown(scrapedBefore, await s.scrape(), route, result.latency.mean)
-    : null
-  s.scenarios[name] = result
-  const row = closedRow(scenarioTitles[name], result)
-  say(
-    `  ${row.perSecond.toFixed(1)} req/s, p50 ${row.latency.p50?.toFixed(2) ?? '–'} ms, p99 ${row.latency.p99?.toFixed(2) ?? '–'} ms, errors ${row.errors}${cpuText(s.cpu[name])}`,
-  )
-  await sleep(s.plan.pauseMs)
+  const { value } = await quietly(s, name, durationS, async () => {
+    await s.load.closed({ ...spec, durationS: s.plan.warmupS })
+    await sleep(s.plan.pauseMs)
+    const scrapedBefore = await s.scrape()
+    const before = await snapshot(childNames())
+    const fromUs = nowUs()
+    const result = await s.load.closed({ ...spec, durationS })
+    const window = { fromUs, toUs: nowUs() }
+    const usage = await usageBetween(before, await snapshot(childNames()))
+    const route = routeOf[name]
+    const split = route
+      ? breakdown(scrapedBefore, await s.scrape(), route, result.latency.mean)
+      : null
+    const row = closedRow(scenarioTitles[name], result)
+    say(
+      `  ${row.perSecond.toFixed(1)} req/s, p50 ${row.latency.p50?.toFixed(2) ?? '–'} ms, p99 ${row.latency.p99?.toFixed(2) ?? '–'} ms, errors ${row.errors}${cpuText(usage)}`,
+    )
+    await sleep(s.plan.pauseMs)
+    return { value: { result, window, split }, usage }
+  }).then((kept) => {
+    s.cpu[name] = kept.usage
+    return kept
+  })
+  s.scenarios[name] = value.result
+  s.windows[name] = value.window
+  s.breakdowns[name] = value.split
 }
 
 async function runOverload(s: Session): Promise<OpenLoopResult> {
@@ -219,29 +274,37 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
   say(
     `- overload: open loop at ${rate.toFixed(0)} login/s (${s.plan.overloadFactor} × ${capacity.toFixed(1)}) for ${s.plan.overloadS} s, client timeout ${s.plan.clientTimeoutMs} ms`,
   )
-  const scrapedBefore = await s.scrape()
-  const before = await snapshot(childNames())
-  const fromUs = nowUs()
-  const result = await s.load.open({
-    target: 'login',
-    baseUrl: s.usersUrl,
-    rate,
-    durationS: s.plan.overloadS,
-    timeoutMs: s.plan.clientTimeoutMs,
-    maxConnections: 512,
+  const { value, usage } = await quietly(s, 'overload', s.plan.overloadS, async () => {
+    const scrapedBefore = await s.scrape()
+    const before = await snapshot(childNames())
+    const fromUs = nowUs()
+    const result = await s.load.open({
+      target: 'login',
+      baseUrl: s.usersUrl,
+      rate,
+      durationS: s.plan.overloadS,
+      timeoutMs: s.plan.clientTimeoutMs,
+      maxConnections: 512,
+    })
+    const window = { fromUs, toUs: nowUs() }
+    const cpu = await usageBetween(before, await snapshot(childNames()))
+    const scrapedAfter = await s.scrape()
+    const work: OverloadWork = {
+      usersApi: answersBetween(scrapedBefore.users, scrapedAfter.users),
+      authApi: answersBetween(scrapedBefore.auth, scrapedAfter.auth),
+      argon2Jobs: jobsBetween(scrapedBefore.auth, scrapedAfter.auth),
+    }
+    say(
+      `  admitted ${(result.ok / result.elapsedS).toFixed(1)}/s, p99 ${result.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${result.statusCounts['503'] ?? 0} of ${result.sent}, hung ${result.hung}${cpuText(cpu)}`,
+    )
+    // Let the queues drain before anything else is measured.
+    await sleep(s.plan.pauseMs * 2)
+    return { value: { result, window, work }, usage: cpu }
   })
-  s.windows.overload = { fromUs, toUs: nowUs() }
-  s.cpu.overload = usageBetween(before, await snapshot(childNames()))
-  const scrapedAfter = await s.scrape()
-  s.overloadWork = {
-    usersApi: answersBetween(scrapedBefore.users, scrapedAfter.users),
-    authApi: answersBetween(scrapedBefore.auth, scrapedAfter.auth),
-    argon2Jobs: jobsBetween(scrapedBefore.auth, scrapedAfter.auth),
-  }
-  say(
-    `  admitted ${(result.ok / result.elapsedS).toFixed(1)}/s, p99 ${result.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${result.statusCounts['503'] ?? 0} of ${result.sent}, hung ${result.hung}${cpuText(s.cpu.overload)}`,
-  )
-  return result
+  s.cpu.overload = usage
+  s.windows.overload = value.window
+  s.overloadWork = value.work
+  return value.result
 }
 
 /**
@@ -379,6 +442,8 @@ async function main(): Promise<void> {
     windows: {},
     cpu: {},
     breakdowns: {},
+    attempts: {},
+    retryBudgetS: profile ? 0 : plan.retryBudgetS,
     scrape: async () => ({
       users: await scrape(`${stack.usersUrl}/metrics`),
       auth: await scrape(`${stack.authUrl}/metrics`, stack.credential),
@@ -423,7 +488,11 @@ async function main(): Promise<void> {
     return
   }
   if (!before) throw new Error('no ceiling measured')
-  const after = await ceilingPass(plan, hashing, 0.5, 'after the stack')
+  const afterPass = await quietly(session, 'ceiling after', plan.ceilingS, async () => {
+    const pass = await ceilingPass(plan, hashing, 0.5, 'after the stack')
+    return { value: pass.result, usage: pass.cpu }
+  })
+  const after = { result: afterPass.value, cpu: afterPass.usage }
   const ceiling = bestCeiling(before.result, after.result)
 
   const rows: ScenarioRow[] = ceilingRows(ceiling).map((row) => ({
@@ -457,6 +526,14 @@ async function main(): Promise<void> {
       disturbed.length === 0
         ? 'Other processes on the machine used at most 0.15 cores during every measurement.'
         : `Other processes on the machine used more than 0.15 cores during: ${disturbed.map(([name, u]) => `${name} (${u?.otherCores.toFixed(2) ?? '?'})`).join(', ')}; those figures are lower than a quiet machine would give.`,
+      ...(() => {
+        const repeated = Object.entries(session.attempts).filter(([, a]) => a.length > 1)
+        return repeated.length === 0
+          ? []
+          : [
+              `Measured again because other processes were busy (the quietest attempt is kept): ${repeated.map(([name, a]) => `${name} (other processes ${a.map((t) => t.otherCores?.toFixed(2) ?? '?').join(' / ')} cores)`).join(', ')}.`,
+            ]
+      })(),
       `Durations: ceiling ${plan.ceilingS} s per measurement; HTTP scenarios ${plan.warmupS} s warm-up then ${plan.durationS.login} s measured (signup ${plan.durationS.signup} s); overload ${plan.overloadS} s. Latencies in ms, of 2xx answers; errors are non-2xx answers plus socket errors.`,
     ],
     settings: {
@@ -473,6 +550,7 @@ async function main(): Promise<void> {
     overload,
     cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
     overloadWork: session.overloadWork ?? null,
+    attempts: session.attempts,
     breakdowns: Object.fromEntries(
       Object.entries(session.breakdowns).map(([name, b]) => [
         scenarioTitles[name as keyof typeof scenarioTitles],

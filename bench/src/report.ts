@@ -36,6 +36,12 @@ export interface OverloadWork {
   argon2Jobs: Record<string, number>
 }
 
+/** One try at a measurement: how much CPU other processes used meanwhile, and whether kept. */
+export interface Attempt {
+  otherCores: number | null
+  kept: boolean
+}
+
 export interface Results {
   mode: 'full' | 'quick' | 'partial'
   machine: Machine
@@ -48,6 +54,8 @@ export interface Results {
   scenarios: Record<string, ClosedLoopResult>
   overload: OpenLoopResult | null
   overloadWork: OverloadWork | null
+  /** Measurements taken more than once because other processes disturbed them. */
+  attempts: Record<string, Attempt[]>
   cpu: Record<string, CpuUsage | null>
   /** Per scenario title: where the time went, from the services' metrics. */
   breakdowns: Record<string, Breakdown | null>
