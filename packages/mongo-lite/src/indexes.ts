@@ -122,6 +122,18 @@ export class Index {
     }
   }
 
+  /**
+   * The `_id` key of the document whose single indexed field equals `value`, for a unique,
+   * full (not sparse, not partial) index on exactly that field; `undefined` when this index
+   * cannot answer. `null` when it can and no document has that value.
+   */
+  ownerOf(field: string, value: unknown): string | null | undefined {
+    if (!this.unique || this.partial || this.spec.sparse || this.fields.length !== 1)
+      return undefined
+    if (this.fields[0]?.name !== field) return undefined
+    return this.entries.get(valueKey([value], this.foldCase)) ?? null
+  }
+
   /** False when a partial index leaves the document out. */
   covers(document: Document): boolean {
     return !this.partial || this.partial.test(document)

@@ -37,6 +37,29 @@ export class Collection {
     return [...this.docs.values()]
   }
 
+  /**
+   * The documents a filter can match: one lookup when it asks for a plain value of `_id` or
+   * of a field with a unique index, every document otherwise. The filter itself is still
+   * applied to what this returns; this only spares scanning the rest.
+   */
+  candidates(filter: Document): Document[] {
+    for (const [field, condition] of Object.entries(filter)) {
+      const value = plainEquality(condition)
+      if (value === undefined) continue
+      if (field === '_id') {
+        const document = this.docs.get(valueKey(value))
+        return document ? [document] : []
+      }
+      for (const index of this.indexList) {
+        const owner = index.ownerOf(field, value)
+        if (owner === undefined) continue
+        const document = owner === null ? undefined : this.docs.get(owner)
+        return document ? [document] : []
+      }
+    }
+    return this.documents()
+  }
+
   get indexes(): readonly Index[] {
     return this.indexList
   }
@@ -91,6 +114,23 @@ export class Collection {
     const position = this.indexList.findIndex((index) => index.spec.name === name)
     if (position > 0) this.indexList.splice(position, 1)
   }
+}
+
+/**
+ * The value a filter condition asks equality with, when it is a plain string, number or
+ * ObjectId-like value (or `{$eq: value}`); undefined for anything else (operators, regexes,
+ * arrays, documents, null), which then takes the scan.
+ */
+function plainEquality(condition: unknown): unknown {
+  if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
+    const entries = Object.keys(condition)
+    if (entries.length === 1 && entries[0] === '$eq')
+      return plainEquality((condition as Document).$eq)
+    // bson values (ObjectId, UUID…) carry _bsontype; anything else is a document or operator.
+    return '_bsontype' in condition && !(condition instanceof RegExp) ? condition : undefined
+  }
+  if (typeof condition === 'string' || typeof condition === 'number') return condition
+  return undefined
 }
 
 /** A collection's state at one moment, or `undefined` if it did not exist. */

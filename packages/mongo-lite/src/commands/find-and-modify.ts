@@ -29,7 +29,7 @@ const findAndModify: CommandHandler = (context) => {
   }
   const collection = storage.collection(db, name)
   const [target] = collection
-    ? selectStored(collection.documents(), query, {
+    ? selectStored(collection.candidates(query), query, {
         sort: optionalDocument(command, 'sort'),
         collation: optionalDocument(command, 'collation'),
         limit: 1,

@@ -11,25 +11,23 @@ import {
 } from './arguments.js'
 import type { CommandContext, CommandHandler } from './context.js'
 
-function storedDocuments(context: CommandContext, name: string): Document[] {
-  return context.storage.collection(context.db, name)?.documents() ?? []
+/** The stored documents `filter` can match (all of them without a filter). */
+function storedDocuments(context: CommandContext, name: string, filter: Document = {}): Document[] {
+  return context.storage.collection(context.db, name)?.candidates(filter) ?? []
 }
 
 const find: CommandHandler = (context) => {
   const { command } = context
   const name = collectionName(context)
   const limit = optionalNumber(command, 'limit')
-  const documents = selectDocuments(
-    storedDocuments(context, name),
-    optionalDocument(command, 'filter') ?? {},
-    {
-      sort: optionalDocument(command, 'sort'),
-      projection: optionalDocument(command, 'projection'),
-      skip: optionalNumber(command, 'skip'),
-      limit,
-      collation: optionalDocument(command, 'collation'),
-    },
-  )
+  const filter = optionalDocument(command, 'filter') ?? {}
+  const documents = selectDocuments(storedDocuments(context, name, filter), filter, {
+    sort: optionalDocument(command, 'sort'),
+    projection: optionalDocument(command, 'projection'),
+    skip: optionalNumber(command, 'skip'),
+    limit,
+    collation: optionalDocument(command, 'collation'),
+  })
   return context.cursors.first(`${context.db}.${name}`, documents, {
     batchSize: optionalNumber(command, 'batchSize'),
     // A negative limit is the legacy spelling of "one batch only".

@@ -108,7 +108,7 @@ export function updateDocuments(
   const options = { query: statement.q, arrayFilters: statement.arrayFilters }
   const collection = storage.collection(db, name)
   const targets = collection
-    ? selectStored(collection.documents(), statement.q, {
+    ? selectStored(collection.candidates(statement.q), statement.q, {
         sort: statement.sort,
         collation: statement.collation,
         limit: statement.multi ? undefined : 1,
@@ -158,7 +158,8 @@ const remove: CommandHandler = (context) => {
   const writeErrors = runStatements(statements, context.command.ordered !== false, (raw) => {
     if (!collection) return
     const limit = raw.limit === 1 ? 1 : undefined
-    const targets = selectStored(collection.documents(), optionalDocument(raw, 'q') ?? {}, {
+    const filter = optionalDocument(raw, 'q') ?? {}
+    const targets = selectStored(collection.candidates(filter), filter, {
       limit,
       collation: optionalDocument(raw, 'collation'),
     })
