@@ -16,7 +16,7 @@ import { brokenObject, hostileJsonText, schemaProblems, validValue } from '../sr
 // admin). Seeded and bounded: FUZZ_RUNS (runs per operation) and FUZZ_SEED for longer or
 // different runs, e.g. `FUZZ_RUNS=5000 pnpm vitest run --project security openapi-fuzz`.
 
-const runs = Number(process.env.FUZZ_RUNS ?? 400)
+const runs = Number(process.env.FUZZ_RUNS ?? 700)
 const seed = Number(process.env.FUZZ_SEED ?? 20_261_121)
 
 const pair = inject('pair')
