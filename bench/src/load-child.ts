@@ -36,6 +36,7 @@ const store = {
   refreshTokens: [] as string[],
   nextAccount: 0,
   nextAccessToken: 0,
+  sessionsCreated: 0,
 }
 
 const json = { 'content-type': 'application/json' }
@@ -46,6 +47,7 @@ function nextEmail(): string {
 }
 
 function remember(body: string): void {
+  store.sessionsCreated += 1
   let parsed: SessionBody
   try {
     parsed = JSON.parse(body) as SessionBody
@@ -104,6 +106,9 @@ function requestsFor(target: Target): autocannon.Request[] {
             ...request,
             body: JSON.stringify({ email: nextAccount(), password: store.password }),
           }),
+          onResponse: (status) => {
+            if (status === 200) store.sessionsCreated += 1
+          },
         },
       ]
     case 'refresh':
@@ -252,6 +257,7 @@ async function openLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
           ok += 1
           admitted.record(ms)
           if (spec.target === 'signup') remember(text)
+          else store.sessionsCreated += 1
         } else if (response.statusCode === 503) {
           shed.record(ms)
         }
@@ -352,6 +358,7 @@ function storeCounts(): StoreResult {
     accounts: store.accounts.length,
     accessTokens: store.accessTokens.length,
     refreshTokens: store.refreshTokens.length,
+    sessionsCreated: store.sessionsCreated,
   }
 }
 

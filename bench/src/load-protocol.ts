@@ -86,6 +86,8 @@ export interface StoreResult {
   accounts: number
   accessTokens: number
   refreshTokens: number
+  /** Sessions this run has created (signups and logins): documents in MongoDB's sessions. */
+  sessionsCreated: number
 }
 
 export type LoadReply =

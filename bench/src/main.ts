@@ -21,6 +21,7 @@ import {
 import { profileMarkdown, summarizeProfile } from './profile-summary.js'
 import {
   type Attempt,
+  type Dataset,
   type OverloadWork,
   ceilingRows,
   closedRow,
@@ -135,6 +136,9 @@ function connectionsFor(name: Exclude<ScenarioName, 'overload'>, h: HashingSetti
   }
 }
 
+/** The order of a full run: reads on a fixed-size database first, then the writes that grow it. */
+const measuredOrder = ['healthz', 'me', 'signup', 'login', 'login-half', 'refresh'] as const
+
 const scenarioTitles: Record<Exclude<ScenarioName, 'overload'>, string> = {
   healthz: 'GET /healthz (framework baseline, users-api)',
   signup: 'POST /v1/auth/signup',
@@ -183,6 +187,8 @@ interface Session {
   breakdowns: Record<string, Breakdown | null>
   /** What each service answered during the overload, and argon2 jobs auth-api finished. */
   overloadWork?: OverloadWork
+  /** Accounts and sessions in MongoDB when each measurement started. */
+  datasets: Record<string, Dataset>
   /** Every attempt at each measurement, and which was kept. */
   attempts: Record<string, Attempt[]>
   /** Seconds left for measuring again when other processes disturbed a measurement. */
@@ -241,6 +247,8 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
   const { value } = await quietly(s, name, durationS, async () => {
     await s.load.closed({ ...spec, durationS: s.plan.warmupS })
     await sleep(s.plan.pauseMs)
+    const stored = await s.load.store()
+    const dataset = { users: stored.accounts, sessions: stored.sessionsCreated }
     const scrapedBefore = await s.scrape()
     const before = await snapshot(childNames())
     const fromUs = nowUs()
@@ -256,7 +264,7 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
       `  ${row.perSecond.toFixed(1)} req/s, p50 ${row.latency.p50?.toFixed(2) ?? '–'} ms, p99 ${row.latency.p99?.toFixed(2) ?? '–'} ms, errors ${row.errors}${cpuText(usage)}`,
     )
     await sleep(s.plan.pauseMs)
-    return { value: { result, window, split }, usage }
+    return { value: { result, window, split, dataset }, usage }
   }).then((kept) => {
     s.cpu[name] = kept.usage
     return kept
@@ -264,6 +272,7 @@ async function runClosed(s: Session, name: Exclude<ScenarioName, 'overload'>): P
   s.scenarios[name] = value.result
   s.windows[name] = value.window
   s.breakdowns[name] = value.split
+  s.datasets[name] = value.dataset
 }
 
 async function runOverload(s: Session): Promise<OpenLoopResult> {
@@ -275,6 +284,8 @@ async function runOverload(s: Session): Promise<OpenLoopResult> {
     `- overload: open loop at ${rate.toFixed(0)} login/s (${s.plan.overloadFactor} × ${capacity.toFixed(1)}) for ${s.plan.overloadS} s, client timeout ${s.plan.clientTimeoutMs} ms`,
   )
   const { value, usage } = await quietly(s, 'overload', s.plan.overloadS, async () => {
+    const stored = await s.load.store()
+    s.datasets.overload = { users: stored.accounts, sessions: stored.sessionsCreated }
     const scrapedBefore = await s.scrape()
     const before = await snapshot(childNames())
     const fromUs = nowUs()
@@ -395,6 +406,7 @@ async function main(): Promise<void> {
   const wanted = (name: ScenarioName): boolean =>
     !only || only.includes(name) || (name === 'login' && only.includes('overload'))
   const plan = planFor(values.quick ? 'quick' : 'full')
+  const seedAccounts = plan.mode === 'quick' ? 64 : 200
   const machine = describeMachine()
   const hashing = hashingSettings(machine.cores)
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
@@ -443,6 +455,7 @@ async function main(): Promise<void> {
     cpu: {},
     breakdowns: {},
     attempts: {},
+    datasets: {},
     retryBudgetS: profile ? 0 : plan.retryBudgetS,
     scrape: async () => ({
       users: await scrape(`${stack.usersUrl}/metrics`),
@@ -459,7 +472,7 @@ async function main(): Promise<void> {
     }
     await load.prepare({ runId, password })
     if (profile) {
-      if (profile !== 'signup' && profile !== 'healthz') await ensureAccounts(session, 200)
+      if (profile !== 'signup' && profile !== 'healthz') await ensureAccounts(session, seedAccounts)
       if (profile === 'overload') {
         await runClosed(session, 'login')
         overload = await runOverload(session)
@@ -467,11 +480,12 @@ async function main(): Promise<void> {
         await runClosed(session, profile)
       }
     } else {
-      for (const name of ['signup', 'login', 'login-half', 'refresh', 'healthz', 'me'] as const) {
+      // The reads first, on a database of a fixed size (mongo-lite scans whole collections, so
+      // its cost grows with them); then the writes, which grow it.
+      if (wanted('me')) await ensureAccounts(session, seedAccounts)
+      for (const name of measuredOrder) {
         if (!wanted(name)) continue
-        if (name !== 'signup' && name !== 'healthz') {
-          await ensureAccounts(session, plan.mode === 'quick' ? 64 : 200)
-        }
+        if (name !== 'signup' && name !== 'healthz') await ensureAccounts(session, seedAccounts)
         await runClosed(session, name)
       }
       if (wanted('overload')) overload = await runOverload(session)
@@ -499,12 +513,13 @@ async function main(): Promise<void> {
     ...row,
     otherCores: before.cpu?.otherCores ?? null,
   }))
-  for (const name of ['healthz', 'signup', 'login', 'login-half', 'refresh', 'me'] as const) {
+  for (const name of measuredOrder) {
     const result = session.scenarios[name]
     if (result) {
       rows.push({
         ...closedRow(scenarioTitles[name], result),
         otherCores: session.cpu[name]?.otherCores ?? null,
+        dataset: session.datasets[name] ?? null,
       })
     }
   }
@@ -551,6 +566,7 @@ async function main(): Promise<void> {
     cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
     overloadWork: session.overloadWork ?? null,
     attempts: session.attempts,
+    datasets: session.datasets,
     breakdowns: Object.fromEntries(
       Object.entries(session.breakdowns).map(([name, b]) => [
         scenarioTitles[name as keyof typeof scenarioTitles],

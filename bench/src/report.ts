@@ -16,6 +16,14 @@ export interface ScenarioRow {
   statusCounts: Record<string, number>
   /** Cores' worth of CPU used by processes outside the bench during the measurement. */
   otherCores?: number | null
+  /** Accounts and sessions in MongoDB when the measurement started. */
+  dataset?: Dataset | null
+}
+
+/** Documents in MongoDB when a measurement started (as the bench created them). */
+export interface Dataset {
+  users: number
+  sessions: number
 }
 
 export interface Ratio {
@@ -56,6 +64,8 @@ export interface Results {
   overloadWork: OverloadWork | null
   /** Measurements taken more than once because other processes disturbed them. */
   attempts: Record<string, Attempt[]>
+  /** Accounts and sessions in MongoDB when each measurement started. */
+  datasets: Record<string, Dataset>
   cpu: Record<string, CpuUsage | null>
   /** Per scenario title: where the time went, from the services' metrics. */
   breakdowns: Record<string, Breakdown | null>
@@ -206,12 +216,13 @@ export function toMarkdown(results: Results): string {
   lines.push('')
   lines.push('## Throughput and latency', '')
   lines.push(
-    '| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors | other procs, cores |',
+    '| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors | DB users / sessions | other procs, cores |',
   )
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const row of results.rows) {
+    const data = row.dataset ? `${row.dataset.users} / ${row.dataset.sessions}` : '–'
     lines.push(
-      `| ${row.name} | ${row.connections ?? '–'} | ${fmt(row.perSecond)} | ${fmt(row.latency.p50, 2)} | ${fmt(row.latency.p95, 2)} | ${fmt(row.latency.p99, 2)} | ${row.errors}${statusText(row.statusCounts)} | ${fmt(row.otherCores, 2)} |`,
+      `| ${row.name} | ${row.connections ?? '–'} | ${fmt(row.perSecond)} | ${fmt(row.latency.p50, 2)} | ${fmt(row.latency.p95, 2)} | ${fmt(row.latency.p99, 2)} | ${row.errors}${statusText(row.statusCounts)} | ${data} | ${fmt(row.otherCores, 2)} |`,
     )
   }
   lines.push('')
