@@ -116,15 +116,23 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
     ): Promise<SessionView> {
       const email = normalizeEmail(input.email)
       const password = normalizePassword(input.password)
-      const user = await db.users.findOne({ email }).select('+passwordHash').lean()
-      const result = await throttled(email, ctx.ip, async () => {
-        const verified = await authApi.verifyPassword(password, user?.passwordHash ?? null, {
+      // The lookup runs while the throttle is consulted; if the throttle refuses, its outcome
+      // is ignored (the no-op catch only keeps a late failure from going unhandled).
+      const lookup = db.users.findOne({ email }).select('+passwordHash').lean().exec()
+      lookup.catch(() => undefined)
+      const { user, valid, needsRehash } = await throttled(email, ctx.ip, async () => {
+        const found = await lookup
+        const verified = await authApi.verifyPassword(password, found?.passwordHash ?? null, {
           requestId: ctx.requestId,
         })
-        return { valid: user !== null && verified.valid, needsRehash: verified.needsRehash }
+        return {
+          user: found,
+          valid: found !== null && verified.valid,
+          needsRehash: verified.needsRehash,
+        }
       })
-      if (!user || !result.valid) throw new InvalidCredentials()
-      if (result.needsRehash) {
+      if (!user || !valid) throw new InvalidCredentials()
+      if (needsRehash) {
         const passwordHash = await authApi.hashPassword(password, { requestId: ctx.requestId })
         await db.users.updateOne(
           { _id: user._id, passwordHash: user.passwordHash },
