@@ -4,6 +4,8 @@ import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-prov
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Registry } from 'prom-client'
 import { registerProblemHandlers, type ErrorMapper } from './error-handler.js'
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js'
+import { registerStrictJson } from './json-body.js'
 import { registerHealth, type ReadinessCheck } from './health.js'
 import { registerMetrics } from './metrics.js'
 import { registerOpenApi, type OpenApiInfo } from './openapi.js'
@@ -58,6 +60,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     routerOptions: { ignoreTrailingSlash: false },
+    frameworkErrors,
+    clientErrorHandler,
   })
   // Bodies are checked without type coercion; query and params are converted from strings.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
@@ -77,8 +81,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
-  // JSON is the only request body the contract accepts.
+  // JSON is the only request body the contract accepts, and a key may appear once.
   app.removeContentTypeParser('text/plain')
+  registerStrictJson(app)
 
   registerProblemHandlers(app, options.errorMappers)
   await app.register(helmet, {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Type } from 'typebox'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -42,6 +43,7 @@ async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
     },
     (request) => request.body,
   )
+  app.get('/v1/items/:id', (request) => request.params)
   app.get(
     '/v1/items',
     { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100 }) }) } },
@@ -160,6 +162,44 @@ describe('problem+json rendering', () => {
       payload: JSON.stringify({ email: 'x@y.z', pad: 'a'.repeat(17 * 1024) }),
     })
     expectProblem(big, 413, 'PAYLOAD_TOO_LARGE')
+  })
+
+  it('refuses a body that names a field twice, saying which', async () => {
+    const { app } = await build()
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email":"x@y.z","email":"other@y.z"}',
+    })
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual([{ path: '/email', message: 'appears more than once' }])
+  })
+
+  it('answers requests Fastify refuses before routing with problem+json too', async () => {
+    const { app } = await build()
+    for (const url of ['/v1/items/%zz', `/v1/items/${'x'.repeat(200)}`]) {
+      const res = await app.inject({ method: 'GET', url })
+      expectProblem(res, 400, 'VALIDATION_FAILED')
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.body).not.toContain('xxxxxxxx')
+    }
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = new URL(address)
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('FOO / HTTP/1.1\r\nHost: x\r\n\r\n')
+      })
+      let data = ''
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString()))
+      socket.on('end', () => {
+        resolve(data)
+      })
+      socket.on('error', reject)
+    })
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /)
+    expect(raw).toContain('content-type: application/problem+json; charset=utf-8')
+    expect(raw).toContain('"code":"VALIDATION_FAILED"')
   })
 
   it('renders catalogue errors with their status and Retry-After when given', async () => {
