@@ -38,8 +38,8 @@ export interface CpuUsage {
   otherCores: number
   /** CPU used by each named process of the bench (children of a child count for it). */
   byProcess: Record<string, ProcessCpu>
-  /** The busiest processes outside the bench: pid, command line (cut short) and cores. */
-  busiestOthers: { pid: number; command: string; cores: number }[]
+  /** The busiest processes outside the bench, for the console (left out of the results). */
+  busiestOthers: { pid: number; name: string; cores: number }[]
 }
 
 async function machineBusyTicks(): Promise<number> {
@@ -151,34 +151,40 @@ export async function snapshot(
   }
 }
 
-async function commandOf(pid: number): Promise<string> {
+/**
+ * A short name for a process outside the bench, for the console only: a node process by its
+ * script (other tests, servers), anything else by its command name alone.
+ */
+async function nameOf(pid: number): Promise<string> {
   try {
-    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8')
-    const command = raw.split('\0').filter(Boolean).join(' ')
-    return command.length > 120 ? `${command.slice(0, 120)}…` : command
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim()
+    if (comm !== 'node') return comm
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+    const script = args.find((arg) => /\.(?:[cm]?js|ts)$/.test(arg))
+    return script ? `node ${script.split('/').slice(-3).join('/')}` : 'node'
   } catch {
     return '(exited)'
   }
 }
 
-/** The processes outside the bench that used the most CPU between two snapshots. */
+/** The processes outside the bench that used a tenth of a core or more between two snapshots. */
 export async function busiestOthers(
   from: CpuSnapshot | null,
   to: CpuSnapshot | null,
   limit = 3,
-): Promise<{ pid: number; command: string; cores: number }[]> {
+): Promise<{ pid: number; name: string; cores: number }[]> {
   if (!from || !to) return []
   const seconds = (to.at - from.at) / 1000
   const deltas = [...to.all]
     .filter(([pid]) => !to.ours.has(pid))
     .map(([pid, ticks]) => ({ pid, used: ticks - (from.all.get(pid) ?? 0) }))
-    .filter((d) => d.used > 0)
+    .filter((d) => d.used / ticksPerSecond / seconds >= 0.1)
     .sort((a, b) => b.used - a.used)
     .slice(0, limit)
   return Promise.all(
     deltas.map(async (d) => ({
       pid: d.pid,
-      command: await commandOf(d.pid),
+      name: await nameOf(d.pid),
       cores: d.used / ticksPerSecond / seconds,
     })),
   )

@@ -198,10 +198,8 @@ interface Session {
 
 function cpuText(usage: CpuUsage | null | undefined): string {
   if (!usage) return ''
-  const busiest = usage.busiestOthers.find((p) => p.cores >= 0.1)
-  const named = busiest
-    ? ` (busiest: pid ${busiest.pid} ${busiest.command}, ${busiest.cores.toFixed(2)})`
-    : ''
+  const busiest = usage.busiestOthers[0]
+  const named = busiest ? ` (busiest: ${busiest.name}, ${busiest.cores.toFixed(2)})` : ''
   return `; CPU: bench ${usage.benchCores.toFixed(2)} cores, other processes ${usage.otherCores.toFixed(2)}${named}`
 }
 
@@ -571,7 +569,14 @@ async function main(): Promise<void> {
     ceilingPasses: { before: before.result, after: after.result },
     scenarios: session.scenarios,
     overload,
-    cpu: { 'ceiling before': before.cpu, 'ceiling after': after.cpu, ...session.cpu },
+    // Which other processes were busy is for the console only: results name no one else's.
+    cpu: Object.fromEntries(
+      Object.entries({
+        'ceiling before': before.cpu,
+        'ceiling after': after.cpu,
+        ...session.cpu,
+      }).map(([name, usage]) => [name, usage ? { ...usage, busiestOthers: [] } : null]),
+    ),
     overloadWork: session.overloadWork ?? null,
     attempts: session.attempts,
     datasets: session.datasets,
