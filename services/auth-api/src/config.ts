@@ -23,8 +23,8 @@ const EnvSchema = Type.Object({
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   HASH_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })),
-  HASH_QUEUE_LIMIT: Type.Integer({ minimum: 0, default: 64 }),
-  HASH_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000 }),
+  HASH_QUEUE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
+  HASH_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 500 }),
 })
 
 export type Mode = Static<typeof EnvSchema>['NODE_ENV']
@@ -72,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.JWT_PRIVATE_KEYS) throw new ConfigError('JWT_PRIVATE_KEYS is required in production')
   }
   const threads = e.HASH_THREADS ?? Math.max(1, availableParallelism())
+  const concurrency = e.HASH_CONCURRENCY ?? threads
   return {
     mode: e.NODE_ENV,
     port: e.PORT,
@@ -89,8 +90,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     hashing: {
       threads,
-      concurrency: e.HASH_CONCURRENCY ?? threads,
-      queueLimit: e.HASH_QUEUE_LIMIT,
+      concurrency,
+      // A short queue: a job that waits longer than its caller's deadline is wasted work.
+      queueLimit: e.HASH_QUEUE_LIMIT ?? concurrency * 8,
       queueTimeoutMs: e.HASH_QUEUE_TIMEOUT_MS,
     },
   }

@@ -1,13 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type CryptoKey,
-  type JWK,
-  type KeyObject,
-} from 'jose'
+import { createPrivateKey, randomUUID } from 'node:crypto'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import type { Jwks, PublicJwk } from '@users-auth/auth-contract'
 
 /** Asymmetric algorithms we sign with; symmetric ones are refused outright. */
@@ -17,7 +9,8 @@ export type SigningAlgorithm = (typeof signingAlgorithms)[number]
 export interface SigningKey {
   kid: string
   alg: SigningAlgorithm
-  key: CryptoKey | KeyObject
+  /** PKCS#8 PEM, for node:crypto's synchronous signing. */
+  pem: string
 }
 
 export interface KeyRing {
@@ -60,9 +53,15 @@ async function entry(jwk: JWK): Promise<{ signing: SigningKey; published: Public
   if (jwk.alg && jwk.alg !== alg)
     throw new KeyConfigError(`key ${jwk.kid ?? ''} declares alg ${jwk.alg}, expected ${alg}`)
   const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk))
-  const key = await importJWK({ ...jwk, alg }, alg)
-  if (key instanceof Uint8Array) throw new KeyConfigError('symmetric keys are not accepted')
-  return { signing: { kid, alg, key }, published: publicHalf(jwk, kid, alg) }
+  let pem: string
+  try {
+    pem = createPrivateKey({ key: { ...jwk }, format: 'jwk' })
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+  } catch {
+    throw new KeyConfigError(`key ${kid} is not a valid private key`)
+  }
+  return { signing: { kid, alg, pem }, published: publicHalf(jwk, kid, alg) }
 }
 
 /** Parses `JWT_PRIVATE_KEYS` (a private JWK set); the first key signs, all are published. */

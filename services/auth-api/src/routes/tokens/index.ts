@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { mintRoute } from './schemas.js'
 
 export interface TokenRoutesOptions {
-  signToken: (claims: TokenRequest) => Promise<TokenResponse>
+  signToken: (claims: TokenRequest) => TokenResponse
 }
 
 const tokenRoutes: FastifyPluginAsyncTypebox<TokenRoutesOptions> = async (app, { signToken }) => {
