@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet'
 import underPressure from '@fastify/under-pressure'
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
@@ -6,6 +5,7 @@ import type { Registry } from 'prom-client'
 import { registerProblemHandlers, type ErrorMapper } from './error-handler.js'
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js'
 import { registerStrictJson } from './json-body.js'
+import { securityHeaders } from './security-headers.js'
 import { registerHealth, type ReadinessCheck } from './health.js'
 import { registerMetrics } from './metrics.js'
 import { registerOpenApi, type OpenApiInfo } from './openapi.js'
@@ -86,8 +86,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   registerStrictJson(app)
 
   registerProblemHandlers(app, options.errorMappers)
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  })
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers)
+    done()
   })
   if (options.loadShedding !== false) {
     const shed = options.loadShedding ?? {
