@@ -7,7 +7,7 @@ export default defineConfig({
   // Global setup files load through the root config, so it needs the condition too.
   ...sourceConditions,
   test: {
-    projects: ['packages/*', 'services/*', 'tests/*'],
+    projects: ['packages/*', 'services/*', 'tests/*', 'bench'],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 })
