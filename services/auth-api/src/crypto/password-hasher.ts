@@ -46,7 +46,7 @@ function assertUsable(hash: string): void {
  */
 export class PasswordHasher {
   private readonly queue: WorkQueue
-  private dummyHash: string | undefined
+  private dummyHash: Promise<string> | undefined
 
   constructor(private readonly options: HasherOptions) {
     this.queue = new WorkQueue(options.concurrency, options.queueLimit, options.queueTimeoutMs)
@@ -60,9 +60,9 @@ export class PasswordHasher {
     return this.queue.active
   }
 
-  /** Computes the dummy hash; call once before serving. */
+  /** Computes the dummy hash ahead of the first unknown-user login; call before serving. */
   async init(): Promise<void> {
-    this.dummyHash = await this.rawHash(randomBytes(32).toString('base64'))
+    await this.dummy()
   }
 
   async hash(password: string): Promise<string> {
@@ -74,7 +74,7 @@ export class PasswordHasher {
     hash: string | null,
   ): Promise<{ valid: boolean; needsRehash: boolean }> {
     if (hash === null) {
-      const dummy = this.dummyHash ?? (await this.initAndGet())
+      const dummy = await this.dummy()
       await this.timed('verify', () => argon2.verify(dummy, password))
       return { valid: false, needsRehash: false }
     }
@@ -90,9 +90,9 @@ export class PasswordHasher {
     return argon2.needsRehash(hash, { memoryCost, timeCost, parallelism })
   }
 
-  private async initAndGet(): Promise<string> {
-    await this.init()
-    return this.dummyHash ?? ''
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.rawHash(randomBytes(32).toString('base64'))
+    return this.dummyHash
   }
 
   private rawHash(password: string): Promise<string> {
