@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isProblemCode, type ProblemCode, problemCodes } from './problem-codes.js'
-import type { ProblemDetails, ValidationIssue } from './problem-error.js'
+import { problemError, type ProblemDetails, type ValidationIssue } from './problem-error.js'
+
+const NoRoute = problemError('NOT_FOUND', 'There is no such route or resource.')
 
 export const problemContentType = 'application/problem+json; charset=utf-8'
 
@@ -137,17 +139,12 @@ export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapp
       request.log.warn({ err: raw }, 'dependency failure')
     }
     const problem = buildProblem(request, error)
-    if (problem.status >= 500 && error === raw) {
-      // The cause is logged for operators, never sent.
+    if (problem.code === 'INTERNAL') {
+      // The cause is logged for operators, never sent. Deliberate 503s (a full queue, shed
+      // load, shutting down) are not errors of ours and are not logged as such.
       request.log.error({ err: raw }, 'request failed')
     }
     return sendProblem(reply, problem, error.retryAfter)
   })
-  app.setNotFoundHandler((request, reply) => {
-    const problem = buildProblem(request, {
-      code: 'FST_ERR_NOT_FOUND',
-      message: 'There is no such route or resource.',
-    } as AnyError)
-    return sendProblem(reply, problem)
-  })
+  app.setNotFoundHandler((_request, reply) => reply.send(new NoRoute()))
 }

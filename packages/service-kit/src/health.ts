@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { buildProblem, sendProblem } from './error-handler.js'
+import { problemError, withRetryAfter } from './problem-error.js'
+
+const NotReady = problemError('SERVICE_UNAVAILABLE', 'Not ready: %s not answering.')
 
 export interface ReadinessCheck {
   name: string
@@ -29,16 +31,11 @@ async function runCheck(check: ReadinessCheck): Promise<boolean> {
 /** `/healthz` never looks at dependencies; `/readyz` is 200 only when every check passes. */
 export function registerHealth(app: FastifyInstance, checks: ReadinessCheck[]): void {
   app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, () => ({ status: 'ok' }))
-  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (request) => {
     const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const))
     const failing = results.filter(([, ok]) => !ok).map(([name]) => name)
     if (failing.length === 0) return { status: 'ok' }
     request.log.warn({ failing }, 'not ready')
-    const problem = buildProblem(request, {
-      code: 'SERVICE_UNAVAILABLE',
-      message: `Not ready: ${failing.join(', ')} not answering.`,
-      name: 'NotReady',
-    })
-    return sendProblem(reply, problem, 1)
+    throw withRetryAfter(new NotReady(failing.join(', ')), 1)
   })
 }
