@@ -1,5 +1,5 @@
 import envSchema from 'env-schema'
-import type { Static, TObject } from 'typebox'
+import { Type, type Static, type TObject } from 'typebox'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -40,3 +40,20 @@ export function parseList(text: string | undefined): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
 }
+
+/** The variables every service reads the same way; spread into a service's own schema. */
+export function serviceEnvFields(defaultPort: number) {
+  return {
+    NODE_ENV: Type.Union(
+      [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
+      {
+        default: 'development',
+      },
+    ),
+    PORT: Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort }),
+    HOST: Type.String({ default: '0.0.0.0' }),
+    LOG_LEVEL: Type.String({ default: 'info' }),
+  }
+}
+
+export type Mode = 'development' | 'production' | 'test'

@@ -1,4 +1,11 @@
-export { ConfigError, parseDuration, parseEnv, parseList } from './config.js'
+export {
+  ConfigError,
+  parseDuration,
+  parseEnv,
+  parseList,
+  serviceEnvFields,
+  type Mode,
+} from './config.js'
 export { problemContentType, type ErrorMapper, type Problem } from './error-handler.js'
 export type { ReadinessCheck } from './health.js'
 export { captureLogs } from './log-capture.js'

@@ -1,18 +1,17 @@
 import { availableParallelism } from 'node:os'
 import { developmentCredential } from '@users-auth/auth-contract'
-import { ConfigError, parseDuration, parseEnv, parseList } from '@users-auth/service-kit'
-import { Type, type Static } from 'typebox'
+import {
+  ConfigError,
+  parseDuration,
+  parseEnv,
+  parseList,
+  serviceEnvFields,
+  type Mode,
+} from '@users-auth/service-kit'
+import { Type } from 'typebox'
 
 const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union(
-    [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
-    {
-      default: 'development',
-    },
-  ),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 4000 }),
-  HOST: Type.String({ default: '0.0.0.0' }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
+  ...serviceEnvFields(4000),
   INTERNAL_API_TOKEN: Type.Optional(Type.String()),
   JWT_PRIVATE_KEYS: Type.Optional(Type.String()),
   JWT_ISSUER: Type.String({ default: 'users-auth' }),
@@ -26,8 +25,6 @@ const EnvSchema = Type.Object({
   HASH_QUEUE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
   HASH_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 500 }),
 })
-
-export type Mode = Static<typeof EnvSchema>['NODE_ENV']
 
 export interface Argon2Params {
   memoryCost: number

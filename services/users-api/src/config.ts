@@ -1,18 +1,17 @@
 import { developmentCredential } from '@users-auth/auth-contract'
-import { ConfigError, parseDuration, parseEnv, parseList } from '@users-auth/service-kit'
-import { Type, type Static } from 'typebox'
+import {
+  ConfigError,
+  parseDuration,
+  parseEnv,
+  parseList,
+  serviceEnvFields,
+  type Mode,
+} from '@users-auth/service-kit'
+import { Type } from 'typebox'
 import type { LockoutPolicy } from './throttle/login-throttle.js'
 
 const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union(
-    [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
-    {
-      default: 'development',
-    },
-  ),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  HOST: Type.String({ default: '0.0.0.0' }),
-  LOG_LEVEL: Type.String({ default: 'info' }),
+  ...serviceEnvFields(3000),
   MONGODB_URI: Type.Optional(Type.String()),
   MONGODB_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3000 }),
   AUTH_API_URL: Type.String({ default: 'http://127.0.0.1:4000' }),
@@ -37,8 +36,6 @@ const EnvSchema = Type.Object({
   TRUSTED_PROXIES: Type.Optional(Type.String()),
   CORS_ORIGINS: Type.Optional(Type.String()),
 })
-
-export type Mode = Static<typeof EnvSchema>['NODE_ENV']
 
 export interface Config {
   mode: Mode
