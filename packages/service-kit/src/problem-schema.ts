@@ -1,21 +1,49 @@
 import { Type, type TSchema } from 'typebox'
-import { problemCodes } from './problem-codes.js'
+import { problemCodes, type ProblemCode } from './problem-codes.js'
+
+const text = (maxLength: number) => Type.String({ maxLength })
 
 /** The RFC 9457 body every error answer carries; routes declare it per error status. */
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
+    type: text(200),
+    title: text(200),
+    status: Type.Integer({ minimum: 400, maximum: 599, format: 'int32' }),
+    detail: text(2000),
     code: Type.String({ enum: Object.keys(problemCodes) }),
-    traceId: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    traceId: text(128),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ path: text(1024), message: text(1024) }), { maxItems: 100 }),
+    ),
   },
   { description: 'RFC 9457 problem details (application/problem+json)' },
 )
 
-/** `{ 400: ProblemSchema, 401: ProblemSchema, … }` for a route's response map. */
-export function problemResponses(...statuses: number[]): Record<number, TSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]))
+// The code a bare status stands for when a route names only the status.
+const codeOfStatus: Partial<Record<number, ProblemCode>> = {}
+for (const [code, { status }] of Object.entries(problemCodes) as [
+  ProblemCode,
+  { status: number },
+][]) {
+  codeOfStatus[status] ??= code
+}
+
+/**
+ * `{ 400: Problem, 401: Problem, … }` for a route's response map, from statuses or from the
+ * catalogue codes the route can answer (which then become the document's examples).
+ */
+export function problemResponses(...answers: (number | ProblemCode)[]): Record<number, TSchema> {
+  const byStatus = new Map<number, ProblemCode[]>()
+  for (const answer of answers) {
+    const code = typeof answer === 'number' ? codeOfStatus[answer] : answer
+    if (!code) throw new Error(`no problem code answers with status ${String(answer)}`)
+    const { status } = problemCodes[code]
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      status,
+      Type.Unsafe({ ...ProblemSchema, 'x-problem-codes': codes }),
+    ]),
+  )
 }

@@ -27,7 +27,8 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       version: '1.0.0',
       description:
         'Internal: argon2id password hashing and access-token signing. Requires the service credential.',
-      bearerAuth: true,
+      bearer: 'service-credential',
+      internal: true,
     },
     readiness: [
       {

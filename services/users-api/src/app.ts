@@ -41,7 +41,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
       version: '1.0.0',
       description:
         'Accounts and sessions: signup, login, refresh, logout, profile, sessions, admin.',
-      bearerAuth: true,
+      bearer: 'access-token',
     },
     trustProxy: config.trustedProxies,
     readiness: [
