@@ -13,6 +13,7 @@ import { createSessions } from './domain/sessions.js'
 import { RateLimited, ServiceUnavailable } from './errors.js'
 import authRoutes from './routes/auth/index.js'
 import userRoutes from './routes/users/index.js'
+import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
 import { MemoryCounterStore, RedisCounterStore } from './throttle/counter-store.js'
 import { LoginThrottle } from './throttle/login-throttle.js'
@@ -36,13 +37,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
 
   const { app } = await createServiceApp({
     logger,
-    openapi: {
-      title: 'users-api',
-      version: '1.0.0',
-      description:
-        'Accounts and sessions: signup, login, refresh, logout, profile, sessions, admin.',
-      bearer: 'access-token',
-    },
+    openapi: openApiInfo,
     trustProxy: config.trustedProxies,
     readiness: [
       { name: 'mongodb', check: () => db.ping() },

@@ -15,7 +15,7 @@ export async function ensureAdmin(
   const email = normalizeEmail(rawEmail)
   const promoted = await deps.db.users.updateOne({ email }, { $addToSet: { roles: 'admin' } })
   if (promoted.matchedCount > 0) return 'promoted'
-  const problem = passwordProblem(password, email, deps.passwordPolicy)
+  const problem = passwordProblem(password, { email }, deps.passwordPolicy)
   if (problem) throw new Error(`password ${problem}`)
   const passwordHash = await deps.authApi.hashPassword(normalizePassword(password))
   await deps.db.users.create({

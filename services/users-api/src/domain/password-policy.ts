@@ -1,22 +1,58 @@
-import { dictionary } from '@zxcvbn-ts/language-common'
+import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core'
+import * as common from '@zxcvbn-ts/language-common'
+import * as english from '@zxcvbn-ts/language-en'
 
-/** NIST SP 800-63B-4 for a password used alone: length, blocklist, nothing else. */
+/**
+ * NIST SP 800-63B-4 for a password used alone: a minimum length, no composition rules, and
+ * no common, expected or context-specific value (blocklist, then zxcvbn's estimate).
+ */
 export interface PasswordPolicy {
   /** Code points after NFKC; never below 8. */
   minLength: number
 }
 
-export const maxPasswordLength = 128
-
-// ~49,000 passwords seen most often in breaches (zxcvbn's common list), compared case-folded.
-let blocklist: Set<string> | undefined
-function commonPasswords(): Set<string> {
-  blocklist ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()))
-  return blocklist
+/** Whose password it is: their own words make a password predictable. */
+export interface PasswordOwner {
+  email: string
+  name?: string | undefined
 }
 
+export const maxPasswordLength = 128
+
+/** The service's own name, which NIST lists among the context-specific words to refuse. */
+export const serviceWords = ['users-auth', 'usersauth', 'users', 'auth']
+
+// zxcvbn's cost grows with the square of the length it reads, and each l33t variant it tries
+// is another pass over every dictionary (its default of 100 variants and 256 characters took
+// 0.5-3 s on some 128-character inputs). The first 32 UTF-16 units and one l33t variant keep
+// the worst 128-code-point input to a few ms, and found every l33t password we tried. Reading
+// a prefix only ever refuses more: a prefix that is hard to guess makes the whole so.
+const estimatorMaxLength = 32
+const estimatorMaxL33tVariants = 1
+
+// zxcvbn's score 4: at least 10^10 guesses. With the minimum length lowered below 10, the bar
+// drops to what zxcvbn credits a random string of that length (10 guesses per character),
+// so that a random password of the minimum length still passes.
+function minGuessesLog10(policy: PasswordPolicy): number {
+  return Math.min(10, policy.minLength)
+}
+
+// The dictionaries (~1 MB compressed) are unpacked once, when the service loads this module,
+// so no request pays for it.
+const estimator = new ZxcvbnFactory({
+  translations: english.translations,
+  graphs: common.adjacencyGraphs,
+  dictionary: { ...common.dictionary, ...english.dictionary },
+  maxLength: estimatorMaxLength,
+  l33tMaxSubstitutions: estimatorMaxL33tVariants,
+})
+
+// ~49,000 passwords seen most often in breaches (zxcvbn's common list), compared case-folded
+// over the whole password, whatever its length.
+const blocklist = new Set(common.dictionary['passwords-common'].map((p) => p.toLowerCase()))
+
 export function blocklistSize(): number {
-  return commonPasswords().size
+  return blocklist.size
 }
 
 /** NFKC, so the same password typed on another keyboard or OS hashes the same. */
@@ -24,10 +60,43 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC')
 }
 
-/** Returns why a new password is refused, or undefined when it is acceptable. */
+/**
+ * The owner's words as zxcvbn's user inputs: the email, its local part and domain, the name,
+ * each also split into its parts, and the service's name. Parts under 3 characters are left
+ * out: they occur inside too many ordinary words.
+ */
+export function ownerWords(owner: PasswordOwner): string[] {
+  const email = owner.email.trim().toLowerCase()
+  const [local = '', domain = ''] = email.split('@')
+  const name = (owner.name ?? '').normalize('NFKC').trim().toLowerCase()
+  const words = [
+    email,
+    local,
+    domain,
+    ...local.split(/[._+-]+/),
+    ...domain.split('.').slice(0, -1),
+    name,
+    name.replace(/\s+/g, ''),
+    ...name.split(/\s+/),
+    ...serviceWords,
+  ]
+  return [...new Set(words.filter((word) => Array.from(word).length >= 3))]
+}
+
+function guessable(result: ZxcvbnResult): string {
+  const fromOwner = result.sequence.some(
+    (match) => match.pattern === 'dictionary' && match.dictionaryName === 'userInputs',
+  )
+  if (fromOwner) return "must not be built from your email address, your name or the service's name"
+  const { warning, suggestions } = result.feedback
+  const advice = [warning, ...suggestions].filter(Boolean).join(' ')
+  return `is too easy to guess. ${advice || 'Add more words that are less common.'}`
+}
+
+/** Returns why a new password is refused, or undefined when it is acceptable. Never echoes it. */
 export function passwordProblem(
   password: string,
-  email: string,
+  owner: PasswordOwner,
   policy: PasswordPolicy,
 ): string | undefined {
   const normalized = normalizePassword(password)
@@ -36,7 +105,9 @@ export function passwordProblem(
   if (length < policy.minLength) return `must be at least ${policy.minLength} characters`
   if (length > maxPasswordLength) return `must be at most ${maxPasswordLength} characters`
   const folded = normalized.toLowerCase()
-  if (commonPasswords().has(folded)) return 'is too common; choose a less predictable password'
-  if (folded === email || folded.trim() === email) return 'must not be your email address'
+  if (blocklist.has(folded)) return 'is too common; choose a less predictable password'
+  if (folded.trim() === owner.email.trim().toLowerCase()) return 'must not be your email address'
+  const result = estimator.check(normalized, ownerWords(owner))
+  if (result.guessesLog10 < minGuessesLog10(policy)) return guessable(result)
   return undefined
 }
