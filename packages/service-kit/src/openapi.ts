@@ -40,6 +40,18 @@ function canonical(value: unknown): string {
 
 const asJson = (schema: unknown): Json => JSON.parse(JSON.stringify(schema)) as Json
 
+/** A schema as @fastify/swagger writes it into the document (`const` becomes `enum`). */
+function asDocumented(node: Json): Json {
+  if (Array.isArray(node)) return node.map(asDocumented)
+  if (!isObject(node)) return node
+  const out: JsonObject = {}
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'const') out.enum = [value]
+    else out[key] = asDocumented(value)
+  }
+  return out
+}
+
 /** Replaces every subschema equal to a named one with a `$ref` to it (the root excepted). */
 function refNamed(node: Json, named: Map<string, string>, isRoot = true): Json {
   if (!isRoot && isObject(node)) {
@@ -91,6 +103,9 @@ function describeOperation(operation: JsonObject): void {
   for (const [status, response] of Object.entries(responses)) {
     if (!isObject(response)) continue
     const code = Number(status)
+    if (code < 400 && response.description === 'Default Response') {
+      response.description = code === 204 ? 'Done; no content' : 'Success'
+    }
     if (code >= 400) {
       const schema = isObject(response.content)
         ? (response.content['application/json'] as JsonObject | undefined)?.schema
@@ -99,9 +114,7 @@ function describeOperation(operation: JsonObject): void {
       const codes = (
         Array.isArray(declared)
           ? declared
-          : Object.keys(problemCodes).filter(
-              (c) => problemCodes[c as ProblemCode].status === code,
-            )
+          : Object.keys(problemCodes).filter((c) => problemCodes[c as ProblemCode].status === code)
       ) as ProblemCode[]
       response.description = codes.map((c) => problemCodes[c].title).join('; ')
       response.content = {
@@ -137,7 +150,7 @@ function finishDocument(document: JsonObject, info: OpenApiInfo): JsonObject {
   const named = new Map<string, string>()
   const components: JsonObject = {}
   for (const [name, schema] of Object.entries({ ...info.schemas, Problem: ProblemSchema })) {
-    const json = asJson(schema)
+    const json = asDocumented(asJson(schema))
     named.set(canonical(json), name)
     components[name] = json
   }
@@ -182,9 +195,10 @@ const bearerSchemes = {
   'service-credential': {
     type: 'http',
     scheme: 'bearer',
-    description: 'The service credential (INTERNAL_API_TOKEN) that callers inside the cluster present.',
+    description:
+      'The service credential (INTERNAL_API_TOKEN) that callers inside the cluster present.',
   },
-}
+} as const
 
 /** OpenAPI 3 generated from the route schemas: `/openapi.json` and Swagger UI at `/docs`. */
 export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): Promise<void> {

@@ -1,23 +1,12 @@
 import { MongoClient, type Db } from 'mongodb'
+import createClient from 'openapi-fetch'
+import type { components, paths } from './generated/users-api.js'
 import { client, type Client } from './http.js'
 import { newEmail, newPassword, type PairInfo } from './pair.js'
 
-export interface User {
-  id: string
-  email: string
-  name: string
-  roles: string[]
-  createdAt: string
-  updatedAt: string
-}
-
-export interface Session {
-  user: User
-  accessToken: string
-  refreshToken: string
-  tokenType: string
-  expiresIn: number
-}
+// The shapes as users-api's OpenAPI document names them.
+export type User = components['schemas']['User']
+export type Session = components['schemas']['Session']
 
 export interface Account {
   email: string
@@ -25,27 +14,38 @@ export interface Account {
   session: Session
 }
 
-/** The public API of users-api as a client sees it, plus the suite's account helpers. */
+/**
+ * The public API of users-api as a client sees it: well-formed calls go through the client
+ * generated from its OpenAPI document (so the document is what the suite relies on), attacks
+ * through the raw `client`, plus the suite's account helpers.
+ */
 export function usersApi(pair: PairInfo) {
   const api: Client = client(pair.usersUrl)
+  const typed = createClient<paths>({ baseUrl: pair.usersUrl })
+
+  function expect<T>(
+    what: string,
+    status: number,
+    result: { data?: T; error?: unknown; response: globalThis.Response },
+  ): T {
+    if (result.response.status !== status || result.data === undefined) {
+      throw new Error(`${what} failed: ${result.response.status} ${JSON.stringify(result.error)}`)
+    }
+    return result.data
+  }
 
   async function signup(label: string, password = newPassword(label)): Promise<Account> {
     const email = newEmail(label)
-    const res = await api.post('/v1/auth/signup', { email, password })
-    if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`)
-    return { email, password, session: res.json<Session>() }
+    const result = await typed.POST('/v1/auth/signup', { body: { email, password } })
+    return { email, password, session: expect('signup', 201, result) }
   }
 
   async function login(email: string, password: string): Promise<Session> {
-    const res = await api.post('/v1/auth/login', { email, password })
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`)
-    return res.json<Session>()
+    return expect('login', 200, await typed.POST('/v1/auth/login', { body: { email, password } }))
   }
 
   async function refresh(refreshToken: string): Promise<Session> {
-    const res = await api.post('/v1/auth/refresh', { refreshToken })
-    if (res.status !== 200) throw new Error(`refresh failed: ${res.status} ${res.text}`)
-    return res.json<Session>()
+    return expect('refresh', 200, await typed.POST('/v1/auth/refresh', { body: { refreshToken } }))
   }
 
   /** An access token of the admin created with `admin:create` at start-up. */
@@ -53,7 +53,7 @@ export function usersApi(pair: PairInfo) {
     return (await login(pair.admin.email, pair.admin.password)).accessToken
   }
 
-  return { ...api, signup, login, refresh, adminToken }
+  return { ...api, typed, signup, login, refresh, adminToken }
 }
 
 export type UsersApi = ReturnType<typeof usersApi>
