@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isProblemCode, type ProblemCode, problemCodes } from './problem-codes.js'
 import { problemError, type ProblemDetails, type ValidationIssue } from './problem-error.js'
@@ -88,6 +89,12 @@ function validationIssues(error: AnyError): ValidationIssue[] | undefined {
   return issues
 }
 
+// With tracing on, the id that finds this request's spans; without it, the request id.
+function traceIdOf(request: FastifyRequest): string {
+  const span = trace.getActiveSpan()?.spanContext()
+  return span && isSpanContextValid(span) ? span.traceId : request.id
+}
+
 export function buildProblem(request: FastifyRequest, error: AnyError): Problem {
   const code = problemCodeOf(error)
   const { status, title } = problemCodes[code]
@@ -99,7 +106,7 @@ export function buildProblem(request: FastifyRequest, error: AnyError): Problem 
     status,
     detail,
     code,
-    traceId: request.id,
+    traceId: traceIdOf(request),
   }
   if (code === 'VALIDATION_FAILED') {
     const issues = validationIssues(error)

@@ -27,3 +27,4 @@ export {
   type ServiceApp,
   type ServiceAppOptions,
 } from './service-app.js'
+export { startTracing, tracingEnabled, type Tracing } from './tracing.js'

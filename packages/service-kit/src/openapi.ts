@@ -171,7 +171,7 @@ function finishDocument(document: JsonObject, info: OpenApiInfo): JsonObject {
         'x-internal': info.internal ?? false,
       },
     ],
-    tags: (info.tags ?? []) as Json,
+    tags: info.tags ?? [],
     paths: refNamed(paths, named),
     components: {
       ...existing,
