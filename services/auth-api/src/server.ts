@@ -1,4 +1,4 @@
-import { ConfigError, listenWithGracefulShutdown } from '@users-auth/service-kit'
+import { ConfigError, listenWithGracefulShutdown, startTracing } from '@users-auth/service-kit'
 import { loadConfig } from './config.js'
 
 // The only module that reads the environment and listens.
@@ -16,6 +16,10 @@ try {
 } catch (error) {
   fail(error)
 }
+// Tracing before the service's modules load, so they load instrumented (when it is on).
+const tracing = await startTracing(process.env, 'auth-api')
 const { createAuthApi } = await import('./create-auth-api.js')
 const { app, config } = await createAuthApi(process.env).catch(fail)
+// Spans still buffered are sent once the last request is answered.
+if (tracing) app.addHook('onClose', () => tracing.shutdown())
 await listenWithGracefulShutdown(app, { port: config.port, host: config.host })

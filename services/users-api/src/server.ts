@@ -1,7 +1,11 @@
-import { ConfigError, listenWithGracefulShutdown } from '@users-auth/service-kit'
-import { createUsersApi } from './create-users-api.js'
+import { startTracing } from '@users-auth/service-kit/tracing'
 
-// The only module that reads the environment and listens.
+// The only module that reads the environment and listens. Tracing starts first and the service
+// is imported after it, so http, MongoDB and ioredis load instrumented (when it is on).
+const tracing = await startTracing(process.env, 'users-api')
+const { ConfigError, listenWithGracefulShutdown } = await import('@users-auth/service-kit')
+const { createUsersApi } = await import('./create-users-api.js')
+
 const { app, config } = await createUsersApi(process.env).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`users-api: ${error.message}\n`)
@@ -9,4 +13,6 @@ const { app, config } = await createUsersApi(process.env).catch((error: unknown)
   }
   throw error
 })
+// Spans still buffered are sent once the last request is answered.
+if (tracing) app.addHook('onClose', () => tracing.shutdown())
 await listenWithGracefulShutdown(app, { port: config.port, host: config.host })
