@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { SpanStatusCode, trace } from '@opentelemetry/api'
 import argon2 from 'argon2'
 import type { Argon2Params } from '../config.js'
 import { WorkQueue } from './work-queue.js'
 
 export type HashOperation = 'hash' | 'verify'
+
+const tracer = trace.getTracer('auth-api')
 
 export interface HasherOptions {
   params: Argon2Params
@@ -100,13 +103,34 @@ export class PasswordHasher {
     return argon2.hash(password, { type: argon2.argon2id, memoryCost, timeCost, parallelism })
   }
 
+  // One span per job, from the request's arrival in the queue to the job's end (a no-op when
+  // tracing is off); the event marks where waiting ended and argon2 began.
   private timed<T>(operation: HashOperation, job: () => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
-      const started = process.hrtime.bigint()
+    const { memoryCost, timeCost, parallelism } = this.options.params
+    return tracer.startActiveSpan(`argon2.${operation}`, async (span) => {
+      span.setAttributes({
+        'argon2.memory_kib': memoryCost,
+        'argon2.iterations': timeCost,
+        'argon2.parallelism': parallelism,
+      })
       try {
-        return await job()
+        return await this.queue.run(async () => {
+          span.addEvent('dequeued')
+          const started = process.hrtime.bigint()
+          try {
+            return await job()
+          } finally {
+            this.options.onJob?.(operation, Number(process.hrtime.bigint() - started) / 1e9)
+          }
+        })
+      } catch (error) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? error.name : 'error',
+        })
+        throw error
       } finally {
-        this.options.onJob?.(operation, Number(process.hrtime.bigint() - started) / 1e9)
+        span.end()
       }
     })
   }
