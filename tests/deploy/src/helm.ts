@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments } from 'yaml'
 import { chartDir, fromRoot } from './repo.js'
-import { onPath, run, type RunResult } from './run.js'
+import { run, type RunResult } from './run.js'
+import { toolPath } from './tools.js'
 
 export interface K8sObject {
   apiVersion: string
@@ -16,27 +17,13 @@ export interface K8sObject {
 }
 
 export interface Renderer {
-  kind: 'helm' | 'helmlite'
+  kind: 'helm'
   bin: string
 }
 
-let helmliteBin: string | undefined
-
-/** Builds (once, cached outside git) and returns the offline renderer. */
-export function helmlite(): string {
-  if (helmliteBin) return helmliteBin
-  const built = run('bash', [fromRoot('tests/deploy/helmlite/build.sh')])
-  if (built.status !== 0) {
-    throw new Error(`helmlite could not be built:\n${built.stderr}`)
-  }
-  helmliteBin = built.stdout.trim()
-  return helmliteBin
-}
-
-/** The real helm when it is installed (as in the workflows), otherwise helmlite. */
+/** The real helm, at the version install-tools.sh builds (the one the workflows pin). */
 export function renderer(): Renderer {
-  const helm = onPath('helm')
-  return helm ? { kind: 'helm', bin: helm } : { kind: 'helmlite', bin: helmlite() }
+  return { kind: 'helm', bin: toolPath('helm') }
 }
 
 export interface RenderOptions {
@@ -46,6 +33,8 @@ export interface RenderOptions {
   values?: Record<string, unknown>
   release?: string
   namespace?: string
+  /** A chart folder or packaged .tgz; the repository's chart by default. */
+  chart?: string
 }
 
 function valueArgs(options: RenderOptions): string[] {
@@ -60,42 +49,73 @@ function valueArgs(options: RenderOptions): string[] {
   return files.flatMap((f) => ['-f', f])
 }
 
-/** `helm template` of the chart; the caller checks the status (schema failures are non-zero). */
+/** `helm template` of the chart (values.schema.json enforced); the caller checks the status. */
 export function template(options: RenderOptions = {}): RunResult {
-  const { bin } = renderer()
   const release = options.release ?? 'users-auth'
   const namespace = options.namespace ?? 'users-auth'
-  return run(bin, ['template', release, chartDir, '-n', namespace, ...valueArgs(options)])
-}
-
-/** The rendered NOTES.txt. */
-export function notes(options: RenderOptions = {}): RunResult {
-  const r = renderer()
-  const release = options.release ?? 'users-auth'
-  const namespace = options.namespace ?? 'users-auth'
-  if (r.kind === 'helmlite') {
-    return run(r.bin, [
-      'template',
-      release,
-      chartDir,
-      '-n',
-      namespace,
-      '--notes',
-      ...valueArgs(options),
-    ])
-  }
-  // A client-side dry-run prints the notes without a cluster.
-  const out = run(r.bin, [
-    'install',
+  return run(toolPath('helm'), [
+    'template',
     release,
-    chartDir,
+    options.chart ?? chartDir,
     '-n',
     namespace,
-    '--dry-run=client',
     ...valueArgs(options),
   ])
-  const at = out.stdout.indexOf('NOTES:\n')
-  return { ...out, stdout: at === -1 ? '' : out.stdout.slice(at + 'NOTES:\n'.length) }
+}
+
+/**
+ * The rendered NOTES.txt. helm prints notes only on install, and `helm install --dry-run`
+ * still asks a cluster for its version, so a copy of the chart carries NOTES.txt as a named
+ * template and `helm template` renders it, with the same engine and values, into one value.
+ */
+export function notes(options: RenderOptions = {}): RunResult {
+  const dir = mkdtempSync(path.join(tmpdir(), 'users-auth-notes-'))
+  try {
+    const source = options.chart ?? chartDir
+    const copy = path.join(dir, 'users-auth')
+    if (source.endsWith('.tgz')) {
+      const unpacked = run('tar', ['-xzf', source, '-C', dir])
+      if (unpacked.status !== 0) throw new Error(`cannot unpack ${source}: ${unpacked.stderr}`)
+    } else {
+      cpSync(source, copy, { recursive: true })
+    }
+    const templates = path.join(copy, 'templates')
+    const text = readFileSync(path.join(templates, 'NOTES.txt'), 'utf8')
+    rmSync(path.join(templates, 'NOTES.txt'))
+    writeFileSync(
+      path.join(templates, '_notes-under-test.tpl'),
+      `{{- define "notes-under-test" }}${text}{{- end }}`,
+    )
+    writeFileSync(
+      path.join(templates, 'notes-under-test.yaml'),
+      'notes: {{ include "notes-under-test" . | toJson }}\n',
+    )
+    const out = run(toolPath('helm'), [
+      'template',
+      options.release ?? 'users-auth',
+      copy,
+      '-n',
+      options.namespace ?? 'users-auth',
+      '--show-only',
+      'templates/notes-under-test.yaml',
+      ...valueArgs(options),
+    ])
+    if (out.status !== 0) return out
+    const rendered = parse(out.stdout) as { notes: string }
+    return { ...out, stdout: rendered.notes }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** `helm lint --strict` of the chart with the given values. */
+export function lint(options: RenderOptions = {}): RunResult {
+  return run(toolPath('helm'), [
+    'lint',
+    '--strict',
+    options.chart ?? chartDir,
+    ...valueArgs(options),
+  ])
 }
 
 export function parseManifests(text: string): K8sObject[] {

@@ -4,7 +4,7 @@ import { requireTool, run } from '../src/run.js'
 
 const scripts = [
   'tests/deploy/install-tools.sh',
-  'tests/deploy/helmlite/build.sh',
+  '.github/scripts/package-chart.sh',
   'k8s/dev/create-secret.sh',
 ]
 
