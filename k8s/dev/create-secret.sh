@@ -3,10 +3,13 @@
 # secrets.existingSecret to it): a fresh service credential and signing key, and the URIs of
 # the MongoDB and Redis from this folder. An existing Secret is left alone, so a re-run does not
 # invalidate issued tokens; pass --rotate to replace it (then restart the deployments).
+# The signing key comes from the auth-api image (AUTH_API_IMAGE, default the one built for
+# kind), as an operator without a checkout would make it; needs docker.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ns=${NAMESPACE:-users-auth-dev}
 name=${SECRET_NAME:-users-auth-dev}
+image=${AUTH_API_IMAGE:-users-auth/auth-api:dev}
 
 if [ "${1:-}" != "--rotate" ] && kubectl -n "$ns" get secret "$name" >/dev/null 2>&1; then
   echo "secret/$name exists in $ns (pass --rotate to replace it)"
@@ -17,7 +20,7 @@ fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 umask 077
-pnpm --silent --filter auth-api keygen >"$dir/jwt-private-keys"
+docker run --rm --network none "$image" node dist/keygen.js >"$dir/jwt-private-keys"
 node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!Array.isArray(s.keys) || s.keys.length === 0) throw new Error("keygen printed no JWK set")' "$dir/jwt-private-keys"
 openssl rand -hex 32 | tr -d '\n' >"$dir/internal-api-token"
 printf 'mongodb://mongodb.%s.svc.cluster.local:27017/users-auth' "$ns" >"$dir/mongodb-uri"

@@ -182,3 +182,53 @@ httpGet:
   port: http
 {{- toYaml $p | nindent 0 }}
 {{- end }}
+
+{{/*
+Refusals, each with its fix. Without Redis every users-api replica keeps its own rate-limit
+and lockout counters, so N replicas grant N times each budget. Behind an Ingress without
+trusted proxies users-api takes the controller's address for every client's, so all clients
+share one IP budget. The operational endpoints never go through the Ingress.
+*/}}
+{{- define "users-auth.validateValues" -}}
+{{- $users := .Values.usersApi }}
+{{- $redisHint := printf "Set redis.enabled=true (REDIS_URL from the Secret's %s key), or run one replica" .Values.secrets.keys.redisUrl }}
+{{- if not .Values.redis.enabled }}
+{{- if and $users.autoscaling.enabled (gt (int $users.autoscaling.maxReplicas) 1) }}
+{{- fail (printf "usersApi.autoscaling may run up to %v users-api replicas without Redis (redis.enabled=false): each replica would keep its own rate-limit and lockout counters and grant every budget again. %s (usersApi.autoscaling.enabled=false, usersApi.replicaCount=1)." $users.autoscaling.maxReplicas $redisHint) }}
+{{- end }}
+{{- if and (not $users.autoscaling.enabled) (gt (int $users.replicaCount) 1) }}
+{{- fail (printf "usersApi.replicaCount is %v without Redis (redis.enabled=false): each replica would keep its own rate-limit and lockout counters and grant every budget again. %s (usersApi.replicaCount=1)." $users.replicaCount $redisHint) }}
+{{- end }}
+{{- end }}
+{{- if $users.ingress.enabled }}
+{{- if not $users.config.trustedProxies }}
+{{- fail "usersApi.ingress.enabled is true but usersApi.config.trustedProxies is empty: users-api would take the ingress controller's address for every client's, so all clients would share one rate-limit budget. Set usersApi.config.trustedProxies to the ingress controller pods' addresses or CIDR (e.g. the cluster's pod CIDR)." }}
+{{- end }}
+{{- range $host := prepend $users.ingress.extraHosts (dict "name" $users.ingress.hostname) }}
+{{- range $p := default $users.ingress.paths $host.paths }}
+{{- include "users-auth.refuseOperationalPath" (dict "host" $host.name "path" $p.path "pathType" $p.pathType) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fails when an Ingress path would route an operational endpoint. Prefix matches whole path
+elements; ImplementationSpecific (ingress-nginx) may match any string prefix.
+*/}}
+{{- define "users-auth.refuseOperationalPath" -}}
+{{- $path := trimSuffix "/" .path }}
+{{- range $endpoint := list "/metrics" "/readyz" "/healthz" "/docs" "/openapi.json" }}
+{{- $exposed := false }}
+{{- if eq $.pathType "Exact" }}
+{{- $exposed = eq $.path $endpoint }}
+{{- else if eq $.pathType "Prefix" }}
+{{- $exposed = or (eq $path "") (eq $path $endpoint) (hasPrefix (printf "%s/" $path) $endpoint) }}
+{{- else }}
+{{- $exposed = hasPrefix $path $endpoint }}
+{{- end }}
+{{- if $exposed }}
+{{- fail (printf "usersApi.ingress: path %s (%s) on host %s would publish %s; the Ingress carries /v1 and /.well-known only, the operational endpoints stay inside the cluster." $.path $.pathType $.host $endpoint) }}
+{{- end }}
+{{- end }}
+{{- end }}

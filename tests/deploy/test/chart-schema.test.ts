@@ -1,6 +1,6 @@
-// values.schema.json refuses bad values before anything is rendered: through helm (or helmlite,
-// which uses gojsonschema as Helm 3 does) and through Ajv in strict mode, which also catches
-// mistakes in the schema itself.
+// values.schema.json refuses bad values before anything is rendered: through the real helm
+// (gojsonschema) and through Ajv in strict mode, which also catches mistakes in the schema
+// itself.
 import { readFileSync } from 'node:fs'
 import { Ajv } from 'ajv'
 import { parse } from 'yaml'
@@ -67,6 +67,13 @@ const bad: [string, Values, string][] = [
   ],
   ['a secret key with a slash', { secrets: { keys: { mongodbUri: 'mongo/uri' } } }, 'mongodbUri'],
   ['a removed required block', { usersApi: { livenessProbe: null } }, 'livenessProbe'],
+  [
+    'an Ingress path without its type',
+    { usersApi: { ingress: { paths: [{ path: '/v1' }] } } },
+    'pathType',
+  ],
+  ['an Ingress with no paths', { usersApi: { ingress: { paths: [] } } }, 'paths'],
+  ['the single ingress.path of earlier versions', { usersApi: { ingress: { path: '/' } } }, 'path'],
 ]
 
 describe('values.schema.json', () => {
@@ -84,6 +91,7 @@ describe('values.schema.json', () => {
       'ci/hpa-off-values.yaml',
       'ci/ingress-values.yaml',
       'ci/networkpolicy-off-values.yaml',
+      'ci/single-replica-values.yaml',
       '../../k8s/dev/values.yaml',
     ]) {
       const values = merge(defaults, parse(readFileSync(`${chartDir}/${file}`, 'utf8')) as Values)

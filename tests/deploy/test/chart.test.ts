@@ -1,9 +1,11 @@
-// The chart rendered for every values scenario (the CI lint matrix in charts/users-auth/ci,
-// the development values and the defaults), each object validated against the Kubernetes
-// schemas with unknown fields rejected, and the security properties asserted.
+// The chart checked by the real helm for every values scenario (the CI lint matrix in
+// charts/users-auth/ci, the development values and the defaults): `helm lint --strict`, then
+// `helm template` (which enforces values.schema.json), each object validated against the
+// Kubernetes schemas with unknown fields rejected, and the security properties asserted.
 import { readdirSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { type K8sObject, notes, render, renderer } from '../src/helm.js'
+import { type K8sObject, lint, notes, render, renderer } from '../src/helm.js'
+import { run } from '../src/run.js'
 import { validateObject } from '../src/models.js'
 import { restrictedViolations } from '../src/pod-security.js'
 import { chartDir } from '../src/repo.js'
@@ -29,15 +31,27 @@ test('the scenario list covers the CI lint matrix', () => {
       'ingress-values.yaml',
       'networkpolicy-off-values.yaml',
       'production-values.yaml',
+      'single-replica-values.yaml',
     ]),
   )
-  // Which renderer ran, for the log: helm in the workflows, helmlite offline.
-  console.log(`rendering with ${renderer().kind}`)
+})
+
+test('the renderer is the helm the workflows pin', () => {
+  const version = run(renderer().bin, ['version', '--template', '{{.Version}}'])
+  expect(version.stdout).toBe('v3.18.4')
 })
 
 describe.each(scenarios)('chart rendered with %s', (_name, valueFiles) => {
   const objects = render({ valueFiles })
   const releaseName = 'users-auth'
+
+  test('passes helm lint --strict', () => {
+    const result = lint({ valueFiles })
+    expect(result.stdout + result.stderr, result.stdout).toContain(
+      '1 chart(s) linted, 0 chart(s) failed',
+    )
+    expect(result.status).toBe(0)
+  })
 
   test('every object is a valid Kubernetes object with no unknown field', async () => {
     expect(objects.length).toBeGreaterThan(5)
@@ -342,14 +356,20 @@ describe('scenario specifics', () => {
     ])
   })
 
-  test('NOTES.txt tells how to create the Secret, with keygen and the expected keys', () => {
-    const out = notes({ values: { redis: { enabled: true } } })
+  test("NOTES.txt tells how to create the Secret, with the image's keygen and the expected keys", () => {
+    const out = notes({ values: { authApi: { image: { tag: '1.2.3' } } } })
     expect(out.status, out.stderr).toBe(0)
     expect(out.stdout).toContain('create secret generic users-auth-secrets')
     expect(out.stdout).toContain(
-      '--from-literal=jwt-private-keys="$(pnpm --silent --filter auth-api keygen)"',
+      '--from-literal=jwt-private-keys="$(docker run --rm --network none ghcr.io/example/users-auth/auth-api:1.2.3 node dist/keygen.js)"',
     )
     expect(out.stdout).toContain('--from-literal=redis-url=')
     expect(out.stdout).toContain('helm test users-auth')
+  })
+
+  test('NOTES.txt without Redis (one replica) asks for no Redis URL', () => {
+    const out = notes({ valueFiles: ['charts/users-auth/ci/single-replica-values.yaml'] })
+    expect(out.status, out.stderr).toBe(0)
+    expect(out.stdout).not.toContain('redis-url')
   })
 })

@@ -98,7 +98,9 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
 
     const script = readFileSync(fromRoot('k8s/dev/create-secret.sh'), 'utf8')
     expect(script).toContain('name=${SECRET_NAME:-users-auth-dev}')
-    expect(script).toContain('pnpm --silent --filter auth-api keygen')
+    // The signing key comes from the auth-api image, as the chart's README has operators make it.
+    expect(script).toContain('image=${AUTH_API_IMAGE:-users-auth/auth-api:dev}')
+    expect(script).toContain('docker run --rm --network none "$image" node dist/keygen.js')
     const secretRefs = new Set(
       ofKind(chart, 'Deployment')
         .flatMap((d) => d.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [])
