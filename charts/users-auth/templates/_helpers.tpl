@@ -106,6 +106,9 @@ LOG_LEVEL: {{ $v.config.logLevel | quote }}
 JWT_ISSUER: {{ $jwt.issuer | quote }}
 JWT_AUDIENCE: {{ $jwt.audience | quote }}
 ACCESS_TOKEN_TTL: {{ $jwt.accessTokenTtl | quote }}
+{{- with .root.Values.otel.endpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
+{{- end }}
 {{- if eq .key "usersApi" }}
 AUTH_API_URL: {{ include "users-auth.authApiUrl" .root | quote }}
 REFRESH_TOKEN_TTL: {{ $v.config.refreshTokenTtl | quote }}
