@@ -1,9 +1,26 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isProblemCode, type ProblemCode, problemCodes } from './problem-codes.js'
-import { problemError, type ProblemDetails, type ValidationIssue } from './problem-error.js'
+import {
+  errorCodes,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
+import { registerMethodNotAllowed } from './method-not-allowed.js'
+import { type ProblemCode, problemCodes } from './problem-codes.js'
+import {
+  isCatalogueError,
+  problemError,
+  type ProblemDetails,
+  type ValidationIssue,
+} from './problem-error.js'
 
 const NoRoute = problemError('NOT_FOUND', 'There is no such route or resource.')
+const SchemaMismatch = problemError('VALIDATION_FAILED', 'The request does not match the schema.')
+const WrongMethod = problemError(
+  'METHOD_NOT_ALLOWED',
+  'This route does not accept this method; the Allow header lists those it does.',
+)
 
 export const problemContentType = 'application/problem+json; charset=utf-8'
 
@@ -17,46 +34,52 @@ export interface Problem {
   errors?: ValidationIssue[]
 }
 
-// Fastify's own errors, mapped onto the contract's codes; their messages are safe to show.
-const fastifyCodes: Record<string, ProblemCode> = {
-  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_FAILED',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_NOT_FOUND: 'NOT_FOUND',
-  FST_ERR_BAD_URL: 'VALIDATION_FAILED',
-  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
-  FST_UNDER_PRESSURE: 'SERVICE_UNAVAILABLE',
-}
-
-// Other libraries' errors carry only a status; these are the ones the contract names.
-const statusCodes: Partial<Record<number, ProblemCode>> = {
-  400: 'VALIDATION_FAILED',
-  404: 'NOT_FOUND',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-}
-
-const fixedDetails: Partial<Record<ProblemCode, string>> = {
-  VALIDATION_FAILED: 'The request does not match the schema.',
-  PAYLOAD_TOO_LARGE: 'The request body is larger than allowed.',
-  UNSUPPORTED_MEDIA_TYPE: 'The request body must be application/json.',
-  INTERNAL: 'An unexpected error occurred.',
-  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable; retry later.',
-}
+// Fastify's own errors, known by their classes (a `code` string alone proves nothing), mapped
+// onto the contract's codes with a sentence of ours.
+const frameworkErrors: [new () => Error, ProblemCode, string][] = [
+  [
+    errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY,
+    'VALIDATION_FAILED',
+    'The request body is empty but its content type is JSON.',
+  ],
+  [
+    errorCodes.FST_ERR_CTP_INVALID_JSON_BODY,
+    'VALIDATION_FAILED',
+    'The request body is not valid JSON.',
+  ],
+  [
+    errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH,
+    'VALIDATION_FAILED',
+    'The request body does not match its Content-Length.',
+  ],
+  [
+    errorCodes.FST_ERR_CTP_BODY_TOO_LARGE,
+    'PAYLOAD_TOO_LARGE',
+    'The request body is larger than allowed.',
+  ],
+  [
+    errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE,
+    'UNSUPPORTED_MEDIA_TYPE',
+    'The request body must be application/json.',
+  ],
+  [errorCodes.FST_ERR_NOT_FOUND, 'NOT_FOUND', 'There is no such route or resource.'],
+  [errorCodes.FST_ERR_BAD_URL, 'VALIDATION_FAILED', 'The request URL is malformed.'],
+  [errorCodes.FST_ERR_MAX_PARAM_LENGTH, 'VALIDATION_FAILED', 'A path parameter is too long.'],
+]
 
 type AnyError = FastifyError & ProblemDetails & { validation?: FastifyError['validation'] }
 
-function problemCodeOf(error: AnyError): ProblemCode {
-  const mapped = fastifyCodes[error.code]
-  if (mapped) return mapped
-  if (isProblemCode(error.code)) return error.code
-  return statusCodes[error.statusCode ?? 500] ?? 'INTERNAL'
+/**
+ * What the client is told: errors of our catalogue as they are, Fastify's own as mapped, and
+ * anything else (another service's answer, a driver's or a library's error, whatever `code`
+ * or `statusCode` it carries) as 500 INTERNAL.
+ */
+function classify(error: AnyError): { code: ProblemCode; detail: string } {
+  if (isCatalogueError(error)) return { code: error.code, detail: error.message }
+  for (const [ErrorClass, code, detail] of frameworkErrors) {
+    if (error instanceof ErrorClass) return { code, detail }
+  }
+  return { code: 'INTERNAL', detail: 'An unexpected error occurred.' }
 }
 
 function validationIssues(error: AnyError): ValidationIssue[] | undefined {
@@ -96,10 +119,8 @@ function traceIdOf(request: FastifyRequest): string {
 }
 
 export function buildProblem(request: FastifyRequest, error: AnyError): Problem {
-  const code = problemCodeOf(error)
+  const { code, detail } = classify(error)
   const { status, title } = problemCodes[code]
-  const ours = isProblemCode(error.code) && code === error.code
-  const detail = ours ? error.message : (fixedDetails[code] ?? error.message)
   const problem: Problem = {
     type: `urn:users-auth:problem:${code.toLowerCase().replaceAll('_', '-')}`,
     title,
@@ -108,7 +129,7 @@ export function buildProblem(request: FastifyRequest, error: AnyError): Problem 
     code,
     traceId: traceIdOf(request),
   }
-  if (code === 'VALIDATION_FAILED') {
+  if (code === 'VALIDATION_FAILED' && isCatalogueError(error)) {
     const issues = validationIssues(error)
     if (issues) problem.errors = issues
   }
@@ -133,6 +154,8 @@ export type ErrorMapper = (error: unknown) => Error | undefined
 
 /** The one renderer: every error of the app leaves as RFC 9457 problem+json. */
 export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapper[] = []): void {
+  // Schema failures are errors of our catalogue; Fastify adds the `validation` details to them.
+  app.setSchemaErrorFormatter(() => new SchemaMismatch())
   app.setErrorHandler((raw: AnyError, request, reply) => {
     let error = raw
     for (const map of mappers) {
@@ -151,7 +174,13 @@ export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapp
       // load, shutting down) are not errors of ours and are not logged as such.
       request.log.error({ err: raw }, 'request failed')
     }
-    return sendProblem(reply, problem, error.retryAfter)
+    return sendProblem(reply, problem, isCatalogueError(error) ? error.retryAfter : undefined)
   })
-  app.setNotFoundHandler((_request, reply) => reply.send(new NoRoute()))
+  const allowedMethods = registerMethodNotAllowed(app)
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request)
+    if (allowed.length === 0) return reply.send(new NoRoute())
+    reply.header('allow', allowed.join(', '))
+    return reply.send(new WrongMethod())
+  })
 }

@@ -1,41 +1,67 @@
 import type { FastifyInstance } from 'fastify'
-import { problemError, withRetryAfter } from './problem-error.js'
+import { buildProblem, type Problem, sendProblem } from './error-handler.js'
+import { problemError } from './problem-error.js'
 
 const NotReady = problemError('SERVICE_UNAVAILABLE', 'Not ready: %s not answering.')
 
 export interface ReadinessCheck {
   name: string
-  /** Resolves when the dependency answers; rejects (or times out) when it does not. */
+  /**
+   * Resolves when the dependency answers; rejects (or times out) when it does not. Rejecting
+   * with a `NotReadyState` names the state `/readyz` shows instead of "failing".
+   */
   check: () => Promise<void>
 }
 
-const checkTimeoutMs = 2000
+/** A readiness failure with a word for it that is safe to show (e.g. "credential refused"). */
+export class NotReadyState extends Error {
+  override name = 'NotReadyState'
+  constructor(
+    readonly state: string,
+    options?: { cause?: unknown },
+  ) {
+    super(state, options)
+  }
+}
 
-async function runCheck(check: ReadinessCheck): Promise<boolean> {
+const checkTimeoutMs = 2000
+const timedOut = new Error('timed out')
+
+/** "ok", or the state that keeps the replica unready; never a dependency's own message. */
+async function runCheck(check: ReadinessCheck): Promise<string> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      reject(new Error('timed out'))
+      reject(timedOut)
     }, checkTimeoutMs)
   })
   try {
     await Promise.race([check.check(), timeout])
-    return true
-  } catch {
-    return false
+    return 'ok'
+  } catch (error) {
+    if (error instanceof NotReadyState) return error.state
+    return error === timedOut ? 'timed out' : 'failing'
   } finally {
     clearTimeout(timer)
   }
 }
 
-/** `/healthz` never looks at dependencies; `/readyz` is 200 only when every check passes. */
+/**
+ * `/healthz` never looks at dependencies; `/readyz` is 200 only when every check passes, and
+ * names each check's state either way (on 503 inside the problem body, as `checks`).
+ */
 export function registerHealth(app: FastifyInstance, checks: ReadinessCheck[]): void {
   app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, () => ({ status: 'ok' }))
-  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (request) => {
+  app.get('/readyz', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
     const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const))
-    const failing = results.filter(([, ok]) => !ok).map(([name]) => name)
-    if (failing.length === 0) return { status: 'ok' }
-    request.log.warn({ failing }, 'not ready')
-    throw withRetryAfter(new NotReady(failing.join(', ')), 1)
+    const states: Record<string, string> = Object.fromEntries(results)
+    const failing = results.filter(([, state]) => state !== 'ok').map(([name]) => name)
+    if (failing.length === 0) return { status: 'ok', checks: states }
+    request.log.warn({ checks: states }, 'not ready')
+    const problem: Problem & { checks: Record<string, string> } = {
+      ...buildProblem(request, new NotReady(failing.join(', '))),
+      checks: states,
+    }
+    return sendProblem(reply, problem, 1)
   })
 }

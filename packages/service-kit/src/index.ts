@@ -7,7 +7,7 @@ export {
   type Mode,
 } from './config.js'
 export { problemContentType, type ErrorMapper, type Problem } from './error-handler.js'
-export type { ReadinessCheck } from './health.js'
+export { NotReadyState, type ReadinessCheck } from './health.js'
 export { captureLogs } from './log-capture.js'
 export { createLogger, type LoggerSettings } from './logger.js'
 export type { OpenApiInfo } from './openapi.js'

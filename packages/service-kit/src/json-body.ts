@@ -1,10 +1,57 @@
-import type { FastifyInstance } from 'fastify'
-import { problemError } from './problem-error.js'
+import { errorCodes, type FastifyInstance } from 'fastify'
+import { parse as parseLeniently, printParseErrorCode, type ParseError } from 'jsonc-parser'
+import { problemError, type ValidationIssue } from './problem-error.js'
 
 const RepeatedField = problemError(
   'VALIDATION_FAILED',
   'The request body names a field more than once.',
 )
+const NotJson = problemError('VALIDATION_FAILED', 'The request body is not valid JSON.')
+
+// jsonc-parser's error names (its codes are a const enum), in words.
+const syntaxErrors: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ',' or the end of the object or array",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'unexpected content after the JSON value',
+  InvalidCommentToken: 'comments are not JSON',
+  UnexpectedEndOfComment: 'comments are not JSON',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'malformed number',
+  InvalidUnicode: 'malformed \\u escape',
+  InvalidEscapeCharacter: 'malformed escape sequence',
+  InvalidCharacter: 'control character in a string',
+}
+
+/**
+ * Where and why a body that JSON.parse refused is not JSON. JSON.parse's own messages quote the
+ * body (which may hold a password) and often give no position, so the position comes from a
+ * tolerant parser run on the failure path only; the answer names the place, never the text.
+ */
+export function jsonSyntaxIssue(text: string): ValidationIssue {
+  const errors: ParseError[] = []
+  parseLeniently(text, errors, {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
+  })
+  const first = errors[0]
+  // Valid syntax that the parser still refused: a prototype-poisoning key.
+  if (!first) return { path: '', message: 'contains a __proto__ or constructor.prototype key' }
+  const before = text.slice(0, first.offset)
+  const line = before.split('\n').length
+  const column = first.offset - before.lastIndexOf('\n')
+  const reason = syntaxErrors[printParseErrorCode(first.error)] ?? 'malformed'
+  return {
+    path: '',
+    message: `is not valid JSON: ${reason} at line ${line}, column ${column} (offset ${first.offset})`,
+  }
+}
 
 interface Frame {
   /** Keys seen so far; null for an array. */
@@ -87,6 +134,12 @@ export function registerStrictJson(app: FastifyInstance): void {
       return
     }
     // The default parser answers through `done`; its return value carries nothing.
-    void parseJson(request, text, done)
+    void parseJson(request, text, (error, value) => {
+      if (error instanceof errorCodes.FST_ERR_CTP_INVALID_JSON_BODY) {
+        done(Object.assign(new NotJson(), { errors: [jsonSyntaxIssue(text)] }), undefined)
+        return
+      }
+      done(error, value)
+    })
   })
 }

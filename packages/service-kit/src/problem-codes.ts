@@ -9,6 +9,8 @@ export const problemCodes = {
   REFRESH_TOKEN_REUSED: { status: 401, title: 'Refresh token reused' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   NOT_FOUND: { status: 404, title: 'Not found' },
+  // Issue 11 (later than the contract's table, so it wins): a known path, another method.
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method Not Allowed' },
   EMAIL_TAKEN: { status: 409, title: 'Email taken' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },

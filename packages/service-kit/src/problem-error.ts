@@ -1,5 +1,5 @@
 import createError from '@fastify/error'
-import { type ProblemCode, problemCodes } from './problem-codes.js'
+import { isProblemCode, type ProblemCode, problemCodes } from './problem-codes.js'
 
 export interface ValidationIssue {
   /** JSON Pointer into the request body or query. */
@@ -18,12 +18,28 @@ export type ProblemError = Error & ProblemDetails & { code: ProblemCode; statusC
 
 export type ProblemErrorClass = new (...args: unknown[]) => ProblemError
 
+// Marks the classes made here. Only code that imports this module can make an error carrying
+// it, so an error that merely has a catalogue-looking `code` (another service's answer, a
+// library's) is never taken for one of ours.
+const catalogued = Symbol('problem-catalogue')
+
 /**
  * An error class for one contract code; its status comes from the catalogue. `detail` is the
  * client-facing sentence (may hold `%s` placeholders filled from constructor arguments).
  */
 export function problemError(code: ProblemCode, detail: string): ProblemErrorClass {
-  return createError(code, detail, problemCodes[code].status)
+  const ErrorClass = createError(code, detail, problemCodes[code].status)
+  Object.defineProperty(ErrorClass.prototype, catalogued, { value: true })
+  return ErrorClass
+}
+
+/** True only for instances of classes made by `problemError`: the errors a renderer trusts. */
+export function isCatalogueError(error: unknown): error is ProblemError {
+  return (
+    error instanceof Error &&
+    (error as unknown as Record<symbol, unknown>)[catalogued] === true &&
+    isProblemCode((error as { code?: unknown }).code)
+  )
 }
 
 /** Attaches `Retry-After` seconds to an error instance, for 429 and 503 answers. */

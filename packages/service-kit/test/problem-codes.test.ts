@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { problemCodes } from '../src/index.js'
 
-// The contract's error table, copied literally: the catalogue must hold exactly these.
+// The contract's error table, copied literally: the catalogue must hold exactly these, plus the
+// additions later issues made (which win over the contract), each named with its issue.
+const laterAdditions: Record<string, number> = {
+  // Issue 11, item 14: a known path with a wrong method is 405 with `Allow`, not 404.
+  METHOD_NOT_ALLOWED: 405,
+}
 const contractTable: Record<string, number> = {
   VALIDATION_FAILED: 400,
   INVALID_CREDENTIALS: 401,
@@ -23,6 +28,6 @@ describe('problem code catalogue', () => {
     const catalogue = Object.fromEntries(
       Object.entries(problemCodes).map(([code, { status }]) => [code, status]),
     )
-    expect(catalogue).toEqual(contractTable)
+    expect(catalogue).toEqual({ ...contractTable, ...laterAdditions })
   })
 })

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   createLogger,
   createServiceApp,
+  NotReadyState,
   problemError,
   withRetryAfter,
   type ReadinessCheck,
@@ -14,6 +15,18 @@ import { captureLogs } from '../src/index.js'
 
 const EmailTaken = problemError('EMAIL_TAKEN', 'An account with this email already exists.')
 const Unavailable = problemError('SERVICE_UNAVAILABLE', 'A dependency is down.')
+const RateLimited = problemError('RATE_LIMITED', 'Too many attempts; retry later.')
+
+/** Errors that look like ours but are not: another service's answer, a library's error. */
+class ForeignAnswer extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly statusCode?: number,
+  ) {
+    super(message)
+  }
+}
 
 let current: ServiceApp | undefined
 const logs = captureLogs()
@@ -58,6 +71,28 @@ async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
   app.get('/v1/driver-down', () => {
     throw new DriverDown('connect ECONNREFUSED 10.1.2.3:27017')
   })
+  app.get('/v1/foreign/:kind', (request) => {
+    const { kind } = request.params as { kind: string }
+    if (kind === 'rate-limited')
+      throw new ForeignAnswer('auth-api said RATE_LIMITED', 'RATE_LIMITED')
+    if (kind === 'unauthorized') {
+      throw new ForeignAnswer('auth-api rejected the request with 401', 'UNAUTHORIZED', 401)
+    }
+    if (kind === 'status-only') {
+      throw Object.assign(new Error('a library gave up with 401'), { statusCode: 401 })
+    }
+    throw new ForeignAnswer('looks like Fastify', 'FST_ERR_CTP_BODY_TOO_LARGE', 413)
+  })
+  app.get(
+    '/v1/limited',
+    {
+      // What a rate limiter does: it answers from a hook with an error built from our catalogue.
+      onRequest: (_request, _reply, done) => {
+        done(withRetryAfter(new RateLimited(), 42))
+      },
+    },
+    () => ({ never: true }),
+  )
   app.get('/v1/boom', () => {
     throw new Error('driver said: connection to 10.0.0.7 refused, password=hunter2')
   })
@@ -238,6 +273,76 @@ describe('problem+json rendering', () => {
   })
 })
 
+describe('trusting only our own errors', () => {
+  it('renders a foreign error with a catalogue code or a status as a logged 500', async () => {
+    const { app } = await build()
+    for (const kind of ['rate-limited', 'unauthorized', 'status-only', 'fastify-lookalike']) {
+      const res = await app.inject({ method: 'GET', url: `/v1/foreign/${kind}` })
+      const body = expectProblem(res, 500, 'INTERNAL')
+      expect(res.statusCode, kind).toBe(500)
+      expect(body.detail).toBe('An unexpected error occurred.')
+      expect(res.body).not.toMatch(/auth-api|library|Fastify/)
+      expect(res.headers['retry-after']).toBeUndefined()
+    }
+    const failures = logs
+      .lines()
+      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } })
+      .filter((l) => l.msg === 'request failed')
+    expect(failures.map((l) => l.err?.message)).toEqual(
+      expect.arrayContaining([
+        'auth-api said RATE_LIMITED',
+        'auth-api rejected the request with 401',
+        'a library gave up with 401',
+      ]),
+    )
+    expect(failures.every((l) => l.level === 50)).toBe(true)
+  })
+
+  it('still answers a limiter’s catalogue error with 429 and its Retry-After', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'GET', url: '/v1/limited' })
+    expectProblem(res, 429, 'RATE_LIMITED')
+    expect(res.headers['retry-after']).toBe('42')
+  })
+})
+
+describe('small answers that do not mislead', () => {
+  it('says where a body stops being JSON, without quoting it', async () => {
+    const { app } = await build()
+    for (const [payload, where] of [
+      ['{"email":', 'line 1, column 10 (offset 9)'],
+      ['{"email": "a@b.c",\n "password": hunter2}', 'line 2, column 14 (offset 32)'],
+      ['[1,]', 'line 1, column 4 (offset 3)'],
+    ] as const) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/echo',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      })
+      const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+      expect(body.detail).toBe('The request body is not valid JSON.')
+      const errors = body.errors as { path: string; message: string }[]
+      expect(errors).toHaveLength(1)
+      expect(errors[0]?.path).toBe('')
+      expect(errors[0]?.message).toContain(where)
+      expect(res.body).not.toContain('hunter2')
+    }
+  })
+
+  it('answers a known path with a wrong method 405 with Allow', async () => {
+    const { app } = await build()
+    const res = await app.inject({ method: 'DELETE', url: '/v1/items/42' })
+    const body = expectProblem(res, 405, 'METHOD_NOT_ALLOWED')
+    expect(body.title).toBe('Method Not Allowed')
+    expect(res.headers.allow).toBe('GET, HEAD')
+    const echo = await app.inject({ method: 'GET', url: '/v1/echo?x=1' })
+    expectProblem(echo, 405, 'METHOD_NOT_ALLOWED')
+    expect(echo.headers.allow).toBe('POST')
+    expectProblem(await app.inject({ method: 'DELETE', url: '/v1/nowhere' }), 404, 'NOT_FOUND')
+  })
+})
+
 describe('request ids', () => {
   it('accepts a plain incoming id, returns it and logs it', async () => {
     const { app } = await build()
@@ -306,18 +411,33 @@ describe('health and readiness', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200)
   })
 
-  it('is ready only when every check passes', async () => {
+  it('is ready only when every check passes, and names each check’s state', async () => {
     let dbUp = false
     const { app } = await build([
-      { name: 'db', check: () => (dbUp ? Promise.resolve() : Promise.reject(new Error('down'))) },
+      {
+        name: 'db',
+        check: () =>
+          dbUp ? Promise.resolve() : Promise.reject(new Error('connect 10.0.0.9 password=x')),
+      },
       { name: 'keys', check: () => Promise.resolve() },
+      { name: 'peer', check: () => Promise.reject(new NotReadyState('credential refused')) },
     ])
     const notReady = await app.inject({ method: 'GET', url: '/readyz' })
     const body = expectProblem(notReady, 503, 'SERVICE_UNAVAILABLE')
     expect(body.detail).toContain('db')
+    expect(body.checks).toEqual({ db: 'failing', keys: 'ok', peer: 'credential refused' })
+    expect(notReady.body).not.toMatch(/10\.0\.0\.9|password/)
     expect(notReady.headers['retry-after']).toBeDefined()
+    await current?.app.close()
     dbUp = true
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
+    const ready = await (
+      await build([
+        { name: 'db', check: () => Promise.resolve() },
+        { name: 'keys', check: () => Promise.resolve() },
+      ])
+    ).app.inject({ method: 'GET', url: '/readyz' })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toEqual({ status: 'ok', checks: { db: 'ok', keys: 'ok' } })
   })
 })
 

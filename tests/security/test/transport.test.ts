@@ -78,8 +78,8 @@ describe('errors', () => {
     const cases: [Promise<Response>, number, string][] = [
       [api.get('/nope'), 404, 'NOT_FOUND'],
       [api.get('/v1'), 404, 'NOT_FOUND'],
-      [api.send({ method: 'PUT', path: '/v1/users/me', token }), 404, 'NOT_FOUND'],
-      [api.send({ method: 'OPTIONS', path: '/v1/auth/login' }), 404, 'NOT_FOUND'],
+      [api.send({ method: 'PUT', path: '/v1/users/me', token }), 405, 'METHOD_NOT_ALLOWED'],
+      [api.send({ method: 'OPTIONS', path: '/v1/auth/login' }), 405, 'METHOD_NOT_ALLOWED'],
       [api.get('/v1/users/me'), 401, 'UNAUTHORIZED'],
       [api.get('/v1/users', token), 403, 'FORBIDDEN'],
       [api.post('/v1/auth/login', {}), 400, 'VALIDATION_FAILED'],
@@ -221,23 +221,24 @@ describe('CORS', () => {
 })
 
 describe('methods and routes', () => {
-  it('answer unknown routes and methods with 404 problem+json, never a stack or a reflection', async () => {
-    for (const [method, path] of [
-      ['TRACE', '/v1/users/me'],
-      ['PUT', '/v1/auth/login'],
-      ['PATCH', '/v1/auth/signup'],
-      ['DELETE', '/v1/auth/refresh'],
-      ['GET', '/v1/auth/login'],
-      ['GET', '/v1/users/me/password'],
-      ['POST', '/v1/users/me'],
-      ['GET', '/v1/../../etc/passwd'],
-      ['GET', '/%2e%2e/%2e%2e/etc/passwd'],
-      ['GET', '/admin'],
-      ['GET', '/.env'],
-      ['GET', '/v2/users/me'],
+  it('answer unknown routes 404 and known ones with a wrong method 405 with Allow, as problem+json, never a stack or a reflection', async () => {
+    for (const [method, path, status, allow] of [
+      ['TRACE', '/v1/users/me', 405, 'DELETE, GET, HEAD, PATCH'],
+      ['PUT', '/v1/auth/login', 405, 'POST'],
+      ['PATCH', '/v1/auth/signup', 405, 'POST'],
+      ['DELETE', '/v1/auth/refresh', 405, 'POST'],
+      ['GET', '/v1/auth/login', 405, 'POST'],
+      ['GET', '/v1/users/me/password', 405, 'POST'],
+      ['POST', '/v1/users/me', 405, 'DELETE, GET, HEAD, PATCH'],
+      ['GET', '/v1/../../etc/passwd', 404, undefined],
+      ['GET', '/%2e%2e/%2e%2e/etc/passwd', 404, undefined],
+      ['GET', '/admin', 404, undefined],
+      ['GET', '/.env', 404, undefined],
+      ['GET', '/v2/users/me', 404, undefined],
     ] as const) {
       const res = await api.send({ method, path, headers: { 'x-probe': 'reflected-value' } })
-      expect(res.status, `${method} ${path}`).toBe(404)
+      expect(res.status, `${method} ${path}`).toBe(status)
+      expect(res.headers.allow, `${method} ${path}`).toBe(allow)
       expect(res.headers['content-type']).toBe(problemContentType)
       expect(res.text).not.toContain('reflected-value')
     }
