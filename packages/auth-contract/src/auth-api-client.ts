@@ -13,6 +13,7 @@ import type { TSchema, Static } from 'typebox'
 import { errors as undiciErrors, Pool } from 'undici'
 import {
   authApiPaths,
+  CredentialCheckResponseSchema,
   HashResponseSchema,
   JwksSchema,
   TokenResponseSchema,
@@ -62,14 +63,22 @@ export class AuthApiBusyError extends AuthApiUnavailableError {
   override name = 'AuthApiBusyError'
 }
 
-/** auth-api refused the request itself (4xx): retrying will not help. */
+/**
+ * auth-api refused the request itself (4xx): retrying will not help. Its status and code are
+ * for the logs: a caller's clients never see them (to them it is an internal error).
+ */
 export class AuthApiRejectedError extends Error {
   override name = 'AuthApiRejectedError'
   constructor(
     readonly status: number,
-    readonly code: string | undefined,
+    readonly authApiCode: string | undefined,
   ) {
-    super(`auth-api rejected the request with ${status}${code ? ` ${code}` : ''}`)
+    const answer = `${status}${authApiCode ? ` ${authApiCode}` : ''}`
+    super(
+      status === 401
+        ? `auth-api refused the service credential (${answer}): check INTERNAL_API_TOKEN`
+        : `auth-api rejected the request with ${answer}`,
+    )
   }
 }
 
@@ -107,12 +116,14 @@ const isHashResponse = checker(HashResponseSchema)
 const isVerifyResponse = checker(VerifyResponseSchema)
 const isTokenResponse = checker(TokenResponseSchema)
 const isJwks = checker(JwksSchema)
+const isCredentialCheck = checker(CredentialCheckResponseSchema)
 
 export class AuthApiClient {
   private readonly pool: Pool
   private readonly origin: URL
   private readonly deadlineMs: number
   private readonly policy
+  private accepted = false
 
   constructor(private readonly options: AuthApiClientOptions) {
     this.origin = new URL(options.baseUrl)
@@ -163,6 +174,22 @@ export class AuthApiClient {
 
   async getJwks(ctx: CallContext = {}): Promise<Jwks> {
     return this.call('GET', authApiPaths.jwks, undefined, isJwks, ctx)
+  }
+
+  /**
+   * True once auth-api has answered a call that needs the service credential with a 2xx (the
+   * JWKS needs none). It stays true: a later outage is not a wrong credential.
+   */
+  get credentialAccepted(): boolean {
+    return this.accepted
+  }
+
+  /**
+   * Resolves when auth-api accepts the service credential, at the cost of the credential check
+   * alone; AuthApiRejectedError (401) when it refuses it.
+   */
+  async checkCredential(ctx: CallContext = {}): Promise<void> {
+    await this.call('GET', authApiPaths.credential, undefined, isCredentialCheck, ctx)
   }
 
   async close(): Promise<void> {
@@ -237,6 +264,7 @@ export class AuthApiClient {
     }
     if (statusCode >= 200 && statusCode < 300) {
       if (!isValid(body)) throw new AuthApiUnavailableError('auth-api sent a malformed answer', 1)
+      if (path !== authApiPaths.jwks) this.accepted = true
       return body
     }
     if (statusCode === 503 || statusCode === 429) {

@@ -65,6 +65,13 @@ export type PublicJwk = Static<typeof PublicJwkSchema>
 export const JwksSchema = Type.Object({ keys: Type.Array(PublicJwkSchema) })
 export type Jwks = Static<typeof JwksSchema>
 
+/** auth-api's answer to a caller whose service credential it accepts. */
+export const CredentialCheckResponseSchema = Type.Object(
+  { accepted: Type.Literal(true) },
+  { additionalProperties: false },
+)
+export type CredentialCheckResponse = Static<typeof CredentialCheckResponseSchema>
+
 /** The access token's JOSE `typ` (RFC 9068), so it cannot be confused with another JWT. */
 export const accessTokenType = 'at+jwt'
 
@@ -72,6 +79,8 @@ export const authApiPaths = {
   hash: '/v1/passwords/hash',
   verify: '/v1/passwords/verify',
   tokens: '/v1/tokens',
+  /** Costs nothing but the credential check: how a caller learns its credential is accepted. */
+  credential: '/v1/credential',
   jwks: '/.well-known/jwks.json',
 } as const
 

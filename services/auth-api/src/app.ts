@@ -6,6 +6,7 @@ import { requireServiceCredential } from './credential-guard.js'
 import type { KeyRing } from './crypto/key-ring.js'
 import { PasswordHasher } from './crypto/password-hasher.js'
 import { createTokenSigner } from './crypto/token-signer.js'
+import credentialRoutes from './routes/credential/index.js'
 import jwksRoutes from './routes/jwks/index.js'
 import passwordRoutes from './routes/passwords/index.js'
 import tokenRoutes from './routes/tokens/index.js'
@@ -79,6 +80,7 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       requireServiceCredential(v1, config.credentials)
       await v1.register(passwordRoutes, { prefix: '/passwords', hasher })
       await v1.register(tokenRoutes, { prefix: '/tokens', signToken })
+      await v1.register(credentialRoutes, { prefix: '/credential' })
     },
     { prefix: '/v1' },
   )

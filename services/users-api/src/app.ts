@@ -1,7 +1,11 @@
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
-import { AuthApiUnavailableError, type AuthApiClient } from '@users-auth/auth-contract'
-import { createServiceApp, withRetryAfter } from '@users-auth/service-kit'
+import {
+  AuthApiRejectedError,
+  AuthApiUnavailableError,
+  type AuthApiClient,
+} from '@users-auth/auth-contract'
+import { createServiceApp, NotReadyState, withRetryAfter } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { registerAuthentication } from './auth/authenticate.js'
@@ -46,6 +50,19 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         name: 'auth-api keys',
         check: async () => {
           if (!jwks.current) await jwks.refresh()
+        },
+      },
+      {
+        // Asked until auth-api accepts the credential once; after that an auth-api outage
+        // turns routes into 503s but leaves the replica ready.
+        name: 'auth-api credential',
+        check: async () => {
+          if (authApi.credentialAccepted) return
+          await authApi.checkCredential().catch((error: unknown) => {
+            if (!(error instanceof AuthApiRejectedError)) throw error
+            logger.error({ err: error }, 'not ready: auth-api refuses the service credential')
+            throw new NotReadyState('credential refused', { cause: error })
+          })
         },
       },
     ],

@@ -1,19 +1,39 @@
 import type { FastifyInstance } from 'fastify'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FaultProxy } from './fault-proxy.js'
 import {
   get,
   goodPassword,
   post,
+  problem,
   send,
   signup,
   startPair,
+  waitUntilReady,
   type SessionBody,
 } from './pair-harness.js'
+
+const proxies: FaultProxy[] = []
+afterEach(async () => {
+  for (const proxy of proxies.splice(0)) await proxy.stop()
+})
+
+interface Readiness {
+  status?: string
+  code?: string
+  detail?: string
+  checks: Record<string, string>
+}
 
 describe('operations', () => {
   it('is ready with MongoDB and auth-api keys; /healthz never checks them', async () => {
     const pair = await startPair()
-    expect((await get(pair.users, '/readyz')).statusCode).toBe(200)
+    const ready = await get(pair.users, '/readyz')
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json<Readiness>()).toEqual({
+      status: 'ok',
+      checks: { mongodb: 'ok', 'auth-api keys': 'ok', 'auth-api credential': 'ok' },
+    })
     expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
   })
 
@@ -22,7 +42,73 @@ describe('operations', () => {
     expect((await get(pair.users, '/healthz')).statusCode).toBe(200)
     const ready = await get(pair.users, '/readyz')
     expect(ready.statusCode).toBe(503)
-    expect(ready.json<{ detail: string }>().detail).toContain('auth-api')
+    const body = ready.json<Readiness>()
+    expect(body.detail).toContain('auth-api')
+    expect(body.checks).toMatchObject({
+      'auth-api keys': 'failing',
+      'auth-api credential': 'failing',
+    })
+  })
+
+  it('is not ready while auth-api refuses its service credential, and says so', async () => {
+    const wrong = 'a-wrong-credential-0123456789abcdef0123456'
+    const pair = await startPair({ usersEnv: { INTERNAL_API_TOKEN: wrong }, waitReady: false })
+    // MongoDB may take a moment to answer; the credential never will be accepted.
+    let ready = await get(pair.users, '/readyz')
+    for (let i = 0; i < 100 && ready.json<Readiness>().checks.mongodb !== 'ok'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      ready = await get(pair.users, '/readyz')
+    }
+    expect(ready.statusCode).toBe(503)
+    // auth-api's keys are public, so they load; the credential is what is wrong.
+    expect(ready.json<Readiness>().checks).toEqual({
+      mongodb: 'ok',
+      'auth-api keys': 'ok',
+      'auth-api credential': 'credential refused',
+    })
+    expect(ready.body).not.toContain(wrong)
+    expect(pair.logs()).toContain('not ready: auth-api refuses the service credential')
+    expect(pair.logs()).not.toContain(wrong)
+  })
+
+  it('stays ready through a later auth-api outage, which turns its routes into 503s', async () => {
+    const proxy = new FaultProxy({ host: '127.0.0.1', port: 1 })
+    proxies.push(proxy)
+    const pair = await startPair({ authUrl: await proxy.start(), waitReady: false })
+    proxy.retarget(pair.authUrl)
+    await waitUntilReady(pair.users)
+    proxy.mode = 'refuse'
+    proxy.cut()
+    const res = await post(pair.users, '/v1/auth/signup', {
+      email: 'outage@example.com',
+      password: goodPassword,
+    })
+    problem(res, 503, 'SERVICE_UNAVAILABLE')
+    const ready = await get(pair.users, '/readyz')
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json<Readiness>().checks['auth-api credential']).toBe('ok')
+  })
+
+  it('answers a request auth-api refuses with a logged 500, never auth-api’s own answer', async () => {
+    const wrong = 'a-wrong-credential-0123456789abcdef0123456'
+    const pair = await startPair({ usersEnv: { INTERNAL_API_TOKEN: wrong }, waitReady: false })
+    const res = await post(pair.users, '/v1/auth/signup', {
+      email: 'refused@example.com',
+      password: goodPassword,
+    })
+    const body = problem(res, 500, 'INTERNAL')
+    expect(body.detail).toBe('An unexpected error occurred.')
+    expect(res.body).not.toMatch(/auth-api|UNAUTHORIZED|credential|401/)
+    const failure = pair
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } })
+      .find((l) => l.msg === 'request failed')
+    expect(failure?.level).toBe(50)
+    expect(failure?.err?.message).toContain('auth-api refused the service credential (401')
+    expect(pair.logs()).not.toContain(wrong)
+    expect(await pair.db.collection('users').countDocuments()).toBe(0)
   })
 
   it('serves the OpenAPI document with every public route, and Swagger UI', async () => {

@@ -15,6 +15,7 @@ const bodies: Record<string, unknown> = {
   '/v1/passwords/hash': { password: 'a password to hash' },
   '/v1/passwords/verify': { password: 'a password to verify', hash: null },
   '/v1/tokens': { sub: '000000000000000000000001', sid: 'forged-session', roles: ['admin'] },
+  '/v1/credential': undefined,
 }
 
 beforeAll(async () => {
