@@ -40,7 +40,9 @@ export class JwksCache {
   async keyFor(kid: string): Promise<string | undefined> {
     const known = this.pems.get(kid)
     if (known) return known
-    if (this.now() - this.lastFetch >= this.options.minRefetchMs) await this.refresh()
+    // A fetch under way may bring this very key (many requests carry a new kid at once).
+    if (this.inflight) await this.inflight
+    else if (this.now() - this.lastFetch >= this.options.minRefetchMs) await this.refresh()
     return this.pems.get(kid)
   }
 
