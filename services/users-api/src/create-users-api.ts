@@ -1,5 +1,5 @@
 import { AuthApiClient } from '@users-auth/auth-contract'
-import { createLogger } from '@users-auth/service-kit'
+import { ConfigError, createLogger } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { buildApp } from './app.js'
@@ -64,11 +64,21 @@ export async function createUsersApi(
   return { app, config }
 }
 
-/** The workspace's embedded MongoDB, loaded only when needed: never in a production process. */
+/**
+ * The workspace's embedded MongoDB, loaded only when needed: never in a production process.
+ * It is a development dependency, so a deployed service (an image) does not have it.
+ */
 async function embeddedMongo(
   logger: FastifyBaseLogger,
 ): Promise<{ uri: string; stop: () => Promise<void> }> {
-  const { resolveMongo } = await import('@users-auth/dev-mongo')
+  const { resolveMongo } = await import('@users-auth/dev-mongo').catch((error: unknown) => {
+    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new ConfigError(
+        'set MONGODB_URI; the embedded MongoDB is for development checkouts only',
+      )
+    }
+    throw error
+  })
   return resolveMongo({
     env: {},
     log: (line) => {
