@@ -1,18 +1,5 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import {
-  credential,
-  get,
-  goodPassword,
-  login,
-  post,
-  problem,
-  send,
-  signup,
-  startPair,
-  type Pair,
-} from './pair-harness.js'
+import { get, login, post, problem, send, signup, startPair, type Pair } from './pair-harness.js'
 
 async function makeAdmin(p: Pair, email: string): Promise<string> {
   await signup(p.users, email)
@@ -103,61 +90,4 @@ describe('admin routes', () => {
       .updateOne({ email: 'former@example.com' }, { $set: { roles: ['user'] } })
     problem(await get(pair.users, '/v1/users', admin), 403, 'FORBIDDEN')
   })
-})
-
-describe('admin:create', () => {
-  function runAdminCreate(
-    p: Pair,
-    email: string,
-    password: string,
-  ): Promise<{ code: number | null; out: string }> {
-    const uri = p.db
-      .getClient()
-      .options.hosts.map((h) => h.toString())
-      .join(',')
-    const cwd = fileURLToPath(new URL('..', import.meta.url))
-    const child = spawn('pnpm', ['--silent', 'admin:create', '--email', email], {
-      cwd,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        MONGODB_URI: `mongodb://${uri}/${p.db.name}`,
-        AUTH_API_URL: p.authUrl,
-        INTERNAL_API_TOKEN: credential,
-      },
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    child.stdin.end(`${password}\n`)
-    return new Promise((resolve) => {
-      child.on('close', (code) => {
-        resolve({ code, out })
-      })
-    })
-  }
-
-  // Three runs of the command, each its own process: generous time on a busy machine.
-  it(
-    'creates an admin from a password on stdin, then promotes an existing account',
-    { timeout: 90_000 },
-    async () => {
-      const pair = await startPair()
-      const created = await runAdminCreate(pair, 'Ops@Example.com', goodPassword)
-      expect(created).toMatchObject({ code: 0 })
-      expect(created.out).toContain('created ops@example.com')
-      const admin = await login(pair.users, 'ops@example.com')
-      expect(admin.user.roles).toEqual(['user', 'admin'])
-      expect((await get(pair.users, '/v1/users', admin.accessToken)).statusCode).toBe(200)
-
-      await signup(pair.users, 'later@example.com')
-      const promoted = await runAdminCreate(pair, 'later@example.com', '')
-      expect(promoted.out).toContain('promoted later@example.com')
-      expect((await login(pair.users, 'later@example.com')).user.roles).toContain('admin')
-
-      const weak = await runAdminCreate(pair, 'weak@example.com', 'short')
-      expect(weak.code).toBe(1)
-      expect(weak.out).toContain('at least 15')
-    },
-  )
 })
