@@ -1,5 +1,6 @@
 // Both Dockerfiles parsed with dockerfile-ast: multi-stage, pnpm deploy of production
-// dependencies only, node:22 runtime, numeric non-root user, exec-form CMD, NODE_ENV=production.
+// dependencies only, Node 24 (the active LTS) on Debian bookworm slim in both stages, numeric
+// non-root user, exec-form CMD, NODE_ENV=production.
 import { readFileSync } from 'node:fs'
 import { DockerfileParser, type Instruction, JSONInstruction } from 'dockerfile-ast'
 import { describe, expect, test } from 'vitest'
@@ -27,11 +28,14 @@ describe.each(services)('services/%s/Dockerfile', (svc, port) => {
   const keyword = (list: Instruction[], k: string): Instruction[] =>
     list.filter((i) => i.getKeyword() === k)
 
-  test('is multi-stage and runs on node 22', () => {
+  test('is multi-stage and runs on Node 24 slim (bookworm), built on the same image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2)
     expect(stages[0]!.getBuildStage()).toBe('build')
-    const image = `${final.getImageName() ?? ''}:${final.getImageTag() ?? ''}`
-    expect(image).toMatch(/^(node:22([.-].*)?|gcr\.io\/distroless\/nodejs22-debian12:nonroot)$/)
+    const imageOf = (from: (typeof stages)[number]): string =>
+      `${from.getImageName() ?? ''}:${from.getImageTag() ?? ''}`
+    expect(imageOf(final)).toMatch(/^node:24(\.\d+){0,2}-bookworm-slim$/)
+    // Native addons (argon2) are compiled or picked for the Node of the build stage.
+    expect(imageOf(stages[0]!)).toBe(imageOf(final))
   })
 
   test('installs pnpm at the version in package.json, not through corepack keys', () => {
