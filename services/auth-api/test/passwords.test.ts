@@ -114,6 +114,67 @@ describe('POST /v1/passwords/verify', () => {
     expect(wrong.json()).toEqual({ valid: false, needsRehash: false })
   })
 
+  // Written by the `argon2` package 0.45 (m,p,t order), as users-api stored them until now.
+  const legacyVectors = [
+    [
+      'correct horse battery staple',
+      '$argon2id$v=19$m=1024,p=1,t=1$3BzmsSuX9n2wgM4tEX8AFQ$lIhecZAqPfrv24Ep4siaWpOcp3WiqkhogzUmu+2LWUc',
+    ],
+    [
+      'pässwörd 🔑',
+      '$argon2id$v=19$m=1024,p=1,t=1$9wU9UI1xIR1mRtIzQM4CsQ$EBjTKiZARomOe76uc1FVt67pOERImuDiapJoQIE43N0',
+    ],
+  ] as const
+
+  it.each(legacyVectors)(
+    'verifies a hash in the old m,p,t order for %j and asks for its rehash',
+    async (password, hash) => {
+      const h = await start()
+      const right = await post(h, '/v1/passwords/verify', { password, hash })
+      expect(right.json()).toEqual({ valid: true, needsRehash: true })
+      const wrong = await post(h, '/v1/passwords/verify', { password: `${password}!`, hash })
+      expect(wrong.json()).toEqual({ valid: false, needsRehash: false })
+    },
+  )
+
+  // The test configuration is m=1024, t=1, p=1: stored costs up to four times that verify.
+  // Made with the reference CLI: `echo -n password | argon2 somesalt -id -t T -k M -p P -l 32`.
+  it('verifies a stored hash at four times every configured cost', async () => {
+    const h = await start()
+    const hash =
+      '$argon2id$v=19$m=4096,t=4,p=4$c29tZXNhbHQ$US5+Jzv1FF8iaBim/ROieGrqQlYbguDaVn9ftdT1GM0'
+    const res = await post(h, '/v1/passwords/verify', { password: 'password', hash })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ valid: true, needsRehash: true })
+  })
+
+  it.each([
+    [
+      'memory',
+      '$argon2id$v=19$m=4097,t=1,p=1$c29tZXNhbHQ$p5PJHvozEPp1x+KfTjfeDGaT50Epp4xtJSQPkr/de3c',
+    ],
+    [
+      'time',
+      '$argon2id$v=19$m=1024,t=5,p=1$c29tZXNhbHQ$YgjElf2WEu6I87HVbGHFVOAcUmviy1VXqlMQIgre/6E',
+    ],
+    [
+      'parallelism',
+      '$argon2id$v=19$m=1024,t=1,p=5$c29tZXNhbHQ$eXAUc3Es22nOgegxaOTi5j3BsyU0Jkl9mvF0S7TYc/w',
+    ],
+  ])(
+    'refuses with 400, before any argon2 work, a valid hash whose %s is one above the bound',
+    async (_name, hash) => {
+      const h = await start()
+      const res = await post(h, '/v1/passwords/verify', { password: 'password', hash })
+      expect(res.statusCode).toBe(400)
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' })
+      const metrics = await h.app.inject({ method: 'GET', url: '/metrics' })
+      expect(metrics.body).not.toMatch(
+        /auth_password_job_duration_seconds_count\{operation="verify"\}/,
+      )
+    },
+  )
+
   it('asks for a rehash of an older argon2 variant', async () => {
     const h = await start()
     // argon2i, reference CLI: `echo -n password | argon2 somesalt -i -t 2 -m 10 -p 1 -l 32`
@@ -130,10 +191,9 @@ describe('POST /v1/passwords/hash', () => {
     const res = await post(h, '/v1/passwords/hash', { password: 'correct horse battery staple' })
     expect(res.statusCode).toBe(200)
     const { hash } = res.json<{ hash: string }>()
-    expect(hash).toMatch(/^\$argon2id\$v=19\$/)
-    expect(hash).toContain('m=1024')
-    expect(hash).toContain('t=1')
-    expect(hash).toContain('p=1')
+    // The standard PHC order (m, t, p) that every other argon2 implementation reads; a 16-byte
+    // salt and a 32-byte digest, unpadded base64.
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
     const again = (
       await post(h, '/v1/passwords/hash', { password: 'correct horse battery staple' })
     ).json<{ hash: string }>()

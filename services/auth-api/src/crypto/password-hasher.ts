@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
 import { SpanStatusCode, trace } from '@opentelemetry/api'
-import argon2 from 'argon2'
 import type { Argon2Params } from '../config.js'
+import { costLimits, needsRehash, readStoredHash } from './stored-hash.js'
 import { WorkQueue } from './work-queue.js'
 
 export type HashOperation = 'hash' | 'verify'
@@ -17,42 +18,21 @@ export interface HasherOptions {
   onJob?: (operation: HashOperation, seconds: number) => void
 }
 
-/** The stored hash is not an argon2 PHC string we are willing to verify. */
-export class UnusableHashError extends Error {
-  override name = 'UnusableHashError'
-}
-
-// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (parameters in any order); other argon2
-// variants verify and then ask for a rehash.
-const phc =
-  /^\$argon2(?:id|i|d)\$v=\d+\$([a-z]=\d+(?:,[a-z]=\d+)*)\$[A-Za-z0-9+/]{8,}\$[A-Za-z0-9+/]{16,}$/
-
-// Bounds on parameters read from a stored hash, so a planted hash cannot exhaust memory or CPU.
-const bounds: Record<string, number> = { m: 1024 * 1024, t: 16, p: 16 }
-
-function assertUsable(hash: string): void {
-  const params = phc.exec(hash)?.[1]
-  if (!params) throw new UnusableHashError('not an argon2 PHC string')
-  const values = new Map(params.split(',').map((kv) => [kv[0] ?? '', Number(kv.slice(2))] as const))
-  for (const [name, max] of Object.entries(bounds)) {
-    const value = values.get(name)
-    if (value === undefined || value < 1 || value > max) {
-      throw new UnusableHashError('argon2 parameters out of bounds')
-    }
-  }
-}
-
 /**
- * argon2id hashing on libuv's pool, bounded by a work queue. A verify against `null` runs
- * against a dummy hash with the current parameters, so "no such user" costs what a wrong
- * password costs.
+ * argon2id hashing on libuv's pool (`@node-rs/argon2` runs its jobs there, so
+ * `UV_THREADPOOL_SIZE` sizes it), bounded by a work queue. Hashes are standard PHC strings
+ * (`m=…,t=…,p=…`) that any argon2 implementation verifies. A verify against `null` runs against
+ * a dummy hash with the current parameters, so "no such user" costs what a wrong password
+ * costs.
  */
 export class PasswordHasher {
   private readonly queue: WorkQueue
+  private readonly limits: Argon2Params
   private dummyHash: Promise<string> | undefined
 
   constructor(private readonly options: HasherOptions) {
     this.queue = new WorkQueue(options.concurrency, options.queueLimit, options.queueTimeoutMs)
+    this.limits = costLimits(options.params)
   }
 
   get queueDepth(): number {
@@ -78,19 +58,13 @@ export class PasswordHasher {
   ): Promise<{ valid: boolean; needsRehash: boolean }> {
     if (hash === null) {
       const dummy = await this.dummy()
-      await this.timed('verify', () => argon2.verify(dummy, password))
+      await this.timed('verify', () => argon2Verify(dummy, password))
       return { valid: false, needsRehash: false }
     }
-    assertUsable(hash)
-    const valid = await this.timed('verify', () => argon2.verify(hash, password))
-    return { valid, needsRehash: valid && this.needsRehash(hash) }
-  }
-
-  needsRehash(hash: string): boolean {
-    // argon2's own check only looks at m, t and the version; a weaker variant also counts.
-    if (!hash.startsWith('$argon2id$')) return true
-    const { memoryCost, timeCost, parallelism } = this.options.params
-    return argon2.needsRehash(hash, { memoryCost, timeCost, parallelism })
+    // Throws UnusableHashError before any work for a foreign, malformed or too costly hash.
+    const stored = readStoredHash(hash, this.limits)
+    const valid = await this.timed('verify', () => argon2Verify(hash, password))
+    return { valid, needsRehash: valid && needsRehash(stored, this.options.params) }
   }
 
   private dummy(): Promise<string> {
@@ -100,7 +74,9 @@ export class PasswordHasher {
 
   private rawHash(password: string): Promise<string> {
     const { memoryCost, timeCost, parallelism } = this.options.params
-    return argon2.hash(password, { type: argon2.argon2id, memoryCost, timeCost, parallelism })
+    // The package's defaults are argon2id and version 19 (its `Algorithm` is a const enum,
+    // which isolated modules cannot name); the tests hold it to that.
+    return argon2Hash(password, { memoryCost, timeCost, parallelism })
   }
 
   // One span per job, from the request's arrival in the queue to the job's end (a no-op when
