@@ -4,4 +4,4 @@ export {
   type ResolvedMongo,
   type ResolveOptions,
 } from './resolve-mongo.js'
-export { databaseUri } from './mongo-uri.js'
+export { databaseUri, redactUri } from './mongo-uri.js'
