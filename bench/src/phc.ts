@@ -1,6 +1,7 @@
 /**
- * The argon2 parameters of a PHC string (`$argon2id$v=19$m=19456,p=1,t=2$salt$hash`), in a fixed
- * order (`argon2id m=19456,t=2,p=1`), or null when it is not one.
+ * The argon2 parameters of a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`, or the
+ * `m,p,t` order of older hashes), in a fixed order (`argon2id m=19456,t=2,p=1`), or null when it
+ * is not one.
  */
 export function phcParameters(hash: string): string | null {
   const match = /^\$(argon2(?:id|i|d))\$v=\d+\$([^$]+)\$/.exec(hash)

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { phcParameters } from '../src/phc.js'
 
 describe('phcParameters', () => {
+  it('reads the standard order that auth-api writes', () => {
+    const hash =
+      '$argon2id$v=19$m=19456,t=2,p=1$Us+42+7kYC6wVGwvHnbfww$2v1LeJPg5BLfYvKwK6ug/03AUIgAwJvbzHEUlNr0RIc'
+    expect(phcParameters(hash)).toBe('argon2id m=19456,t=2,p=1')
+  })
+
   it('reads the parameters in a fixed order, whatever order the string has', () => {
     const hash = '$argon2id$v=19$m=19456,p=1,t=2$Us+42+7kYC6wVGwvHnbfww$dxzA7srAaMMxvuDesUcvSD96I0'
     expect(phcParameters(hash)).toBe('argon2id m=19456,t=2,p=1')
