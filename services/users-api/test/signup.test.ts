@@ -110,21 +110,23 @@ describe('POST /v1/auth/signup', () => {
       (
         await post(pair.users, '/v1/auth/signup', {
           email: 'e1@example.com',
-          password: '🔑'.repeat(15),
+          password: '🦊🐙🌵🎻🚲🍋🧭🪁🐢🌋🎲🦉🍄🛶🧊',
         })
       ).statusCode,
     ).toBe(201)
-    // 14 code points after NFKC even though 'ﬁ' is one character before it: 'ﬁ' → 'fi' makes 15.
+    // 12 code points before NFKC, 15 after it: 'ﬁ' → 'fi'.
     expect(
       (
         await post(pair.users, '/v1/auth/signup', {
           email: 'e2@example.com',
-          password: 'ﬁ'.repeat(7) + ' ',
+          password: 'ﬁve ﬁsh ﬁght',
         })
       ).statusCode,
     ).toBe(201)
     // 128 is the maximum and is kept whole: a 128-character password differs from its 127 prefix.
-    const long = `${'a'.repeat(120)}bcdefgh1`
+    const long = 'the quiet otter sold seven maps to a nervous lighthouse keeper '
+      .repeat(3)
+      .slice(0, 128)
     expect(
       (await post(pair.users, '/v1/auth/signup', { email: 'e3@example.com', password: long }))
         .statusCode,
