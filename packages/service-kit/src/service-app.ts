@@ -38,7 +38,6 @@ export interface ServiceApp {
   metrics: Registry
 }
 
-const ShuttingDown = problemError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry.')
 const Overloaded = problemError('SERVICE_UNAVAILABLE', 'The service is overloaded; retry later.')
 
 registerAjvFormats()
@@ -55,7 +54,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     requestTimeout: 30_000,
-    // Our own hook answers during close, so that answer is problem+json too.
+    // A request already arriving when the close begins is finished, not refused: the close
+    // stops new connections and ends each open one after its answer (below).
     return503OnClosing: false,
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -73,7 +73,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   })
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(requestIdHeader, request.id)
-    done(closing ? withRetryAfter(new ShuttingDown(), 1) : undefined)
+    done()
   })
   // While draining, every answer (in-flight ones included) closes its keep-alive connection,
   // so close() does not wait on idle clients.

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Type } from 'typebox'
@@ -33,7 +34,15 @@ const logs = captureLogs()
 
 class DriverDown extends Error {}
 
-async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
+/** Called when /v1/slow starts its work. */
+let slowArrived: () => void = () => undefined
+/** What happened during a close, in order. */
+const closeEvents: string[] = []
+
+async function build(
+  readiness: ReadinessCheck[] = [],
+  closeDependencies?: () => void,
+): Promise<ServiceApp> {
   const logger = createLogger({ level: 'info', stream: logs.stream })
   const service = await createServiceApp({
     logger,
@@ -101,9 +110,21 @@ async function build(readiness: ReadinessCheck[] = []): Promise<ServiceApp> {
     return { ok: true }
   })
   app.get('/v1/slow', async () => {
+    slowArrived()
     await sleep(300)
     return { done: true }
   })
+  if (closeDependencies) {
+    app.addHook('onResponse', (request, _reply, done) => {
+      closeEvents.push(`answered ${request.url}`)
+      done()
+    })
+    // Where a service closes its pools and clients.
+    app.addHook('onClose', (_instance, done) => {
+      closeDependencies()
+      done()
+    })
+  }
   await app.ready()
   current = service
   return service
@@ -471,8 +492,11 @@ describe('shutdown', () => {
   it('finishes in-flight requests and refuses new ones while closing', async () => {
     const { app } = await build()
     const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const reached = new Promise<void>((resolve) => {
+      slowArrived = resolve
+    })
     const inFlight = fetch(`${address}/v1/slow`)
-    await sleep(50)
+    await reached
     const closed = app.close()
     const res = await inFlight
     expect(res.status).toBe(200)
@@ -480,5 +504,50 @@ describe('shutdown', () => {
     await closed
     current = undefined
     await expect(fetch(`${address}/healthz`)).rejects.toThrow()
+  })
+
+  it('answers a request that was still arriving when the close began, not 503', async () => {
+    const { app } = await build()
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const socket = connect(Number(new URL(address).port), '127.0.0.1')
+    await once(socket, 'connect')
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+    const ended = once(socket, 'end')
+    // Half a request head: the connection is busy, so the close waits for it.
+    socket.write('GET /v1/items?limit=1 HTTP/1.1\r\nHost: x\r\n')
+    await sleep(300)
+    const closed = app.close()
+    await sleep(50)
+    socket.write('\r\n')
+    await ended
+    await closed
+    current = undefined
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+    expect(answer.toLowerCase()).toContain('connection: close')
+  })
+
+  it('closes dependencies (onClose) only after every request in flight is answered', async () => {
+    closeEvents.length = 0
+    const { app } = await build([], () => closeEvents.push('dependencies closed'))
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    const reached = new Promise<void>((resolve) => {
+      slowArrived = resolve
+    })
+    const inFlight = Promise.all(
+      [1, 2, 3].map(() => fetch(`${address}/v1/slow`).then((r) => r.status)),
+    )
+    await reached
+    await sleep(20)
+    const closed = app.close()
+    expect(await inFlight).toEqual([200, 200, 200])
+    await closed
+    current = undefined
+    expect(closeEvents).toEqual([
+      'answered /v1/slow',
+      'answered /v1/slow',
+      'answered /v1/slow',
+      'dependencies closed',
+    ])
   })
 })

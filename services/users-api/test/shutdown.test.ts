@@ -1,16 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
+import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { databaseUri } from '@users-auth/dev-mongo'
+import { Redis } from 'ioredis'
 import { afterEach, describe, expect, inject, it } from 'vitest'
-import { credential, goodPassword } from './pair-harness.js'
+import { cheapArgon2, credential, goodPassword } from './pair-harness.js'
 
 const servicesDir = fileURLToPath(new URL('../..', import.meta.url))
 const children: ChildProcess[] = []
+const servers: Server[] = []
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL')
+  for (const server of servers.splice(0)) server.close()
 })
 
 async function freePort(): Promise<number> {
@@ -50,7 +54,8 @@ async function startProcess(
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 20_000
+  // Generous: the machine running the suite may be busy; this is not a speed check.
+  const deadline = Date.now() + 60_000
   for (;;) {
     const ready = await fetch(`${url}/readyz`).then(
       (r) => r.status,
@@ -66,7 +71,7 @@ async function startProcess(
 
 /** Waits until auth-api has taken `count` hash requests (its metrics say so). */
 async function waitUntilQueued(auth: { url: string }, count: number): Promise<void> {
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     const text = await fetch(`${auth.url}/metrics`).then((r) => r.text())
     const line = text.split('\n').find((l) => l.startsWith('auth_password_queue_depth '))
@@ -75,6 +80,67 @@ async function waitUntilQueued(auth: { url: string }, count: number): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error('requests never reached auth-api')
+}
+
+/**
+ * An HTTP hop in front of auth-api that forwards everything but holds the answers to password
+ * verifications until released: logins stay in flight inside users-api, with no CPU spent,
+ * for as long as the test needs.
+ */
+async function holdingProxy(target: string): Promise<{
+  url: string
+  held: () => number
+  release: () => void
+}> {
+  const waiting: (() => void)[] = []
+  let released = false
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const headers: Record<string, string> = {}
+      for (const name of ['authorization', 'content-type', 'accept', 'x-request-id']) {
+        const value = req.headers[name]
+        if (typeof value === 'string') headers[name] = value
+      }
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
+      void fetch(`${target}${req.url ?? '/'}`, {
+        method: req.method ?? 'GET',
+        headers,
+        ...(body ? { body } : {}),
+      }).then(async (answer) => {
+        const text = await answer.text()
+        const reply = () => {
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'application/json',
+          })
+          res.end(text)
+        }
+        if (req.url === '/v1/passwords/verify' && !released) waiting.push(reply)
+        else reply()
+      })
+    })
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('no address')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    held: () => waiting.length,
+    release() {
+      released = true
+      for (const reply of waiting.splice(0)) reply()
+    },
+  }
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 function exitCode(child: ChildProcess): Promise<number | null> {
@@ -128,7 +194,65 @@ describe('SIGTERM', () => {
     expect(await Promise.all(hashes)).toEqual(Array.from({ length: 8 }, () => 200))
     expect(await exitCode(auth.child)).toBe(0)
     expect(users.output() + auth.output()).not.toMatch(/killed by timeout/)
-  })
+  }, 120_000)
+
+  it('finishes 18 logins in flight at SIGTERM before closing MongoDB, Redis and the auth-api pool', async () => {
+    const auth = await startProcess('auth-api', { INTERNAL_API_TOKEN: credential, ...cheapArgon2 })
+    const proxy = await holdingProxy(auth.url)
+    const prefix = `test:shutdown:${randomUUID().slice(0, 8)}:`
+    const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
+    try {
+      const users = await startProcess('users-api', {
+        INTERNAL_API_TOKEN: credential,
+        AUTH_API_URL: proxy.url,
+        MONGODB_URI: databaseUri(inject('mongoUri'), `shutdown_${randomUUID().slice(0, 8)}`),
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_PREFIX: prefix,
+        RATE_LIMIT_IP_MAX: '1000',
+        AUTH_API_DEADLINE_MS: '20000',
+        LOG_LEVEL: 'info',
+      })
+      const emails = Array.from({ length: 18 }, (_, i) => `login${i}@example.com`)
+      const signups = await Promise.all(
+        emails.map((email) =>
+          fetch(`${users.url}/v1/auth/signup`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email, password: goodPassword }),
+          }).then((r) => r.status),
+        ),
+      )
+      expect(signups).toEqual(emails.map(() => 201))
+
+      const logins = emails.map((email) =>
+        fetch(`${users.url}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: goodPassword }),
+        }).then((r) => r.status),
+      )
+      // Every login has checked its throttle in Redis and is waiting on auth-api.
+      await until(() => proxy.held() === emails.length, 'every login reached auth-api')
+      users.child.kill('SIGTERM')
+      // It stops accepting at once, while the logins are still waiting…
+      await until(() => users.output().includes('"msg":"closing"'), 'users-api started closing')
+      const refused = await fetch(`${users.url}/healthz`).then(
+        () => false,
+        () => true,
+      )
+      expect(refused).toBe(true)
+      // …and once auth-api answers, each login still writes its session (MongoDB), clears its
+      // counters (Redis) and mints a token (auth-api) before anything is closed.
+      proxy.release()
+      expect(await Promise.all(logins)).toEqual(emails.map(() => 200))
+      expect(await exitCode(users.child)).toBe(0)
+      expect(users.output()).not.toMatch(/killed by timeout|dependency failure|request failed/)
+    } finally {
+      const keys = await redis.keys(`${prefix}*`)
+      if (keys.length > 0) await redis.del(...keys)
+      redis.disconnect()
+    }
+  }, 120_000)
 
   it('refuses to start in production without its secrets, with one clear line', async () => {
     const child = spawn(
