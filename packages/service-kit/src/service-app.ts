@@ -1,8 +1,9 @@
 import underPressure from '@fastify/under-pressure'
-import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { registerAjvFormats } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Registry } from 'prom-client'
 import { registerProblemHandlers, type ErrorMapper } from './error-handler.js'
+import { firstErrorValidatorCompiler } from './first-error-validator.js'
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js'
 import { registerStrictJson } from './json-body.js'
 import { securityHeaders } from './security-headers.js'
@@ -64,7 +65,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     clientErrorHandler,
   })
   // Bodies are checked without type coercion; query and params are converted from strings.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // The first error only, and cheap rules before patterns: no input is costly to refuse.
+  app.setValidatorCompiler(firstErrorValidatorCompiler)
 
   let closing = false
   app.addHook('preClose', (done) => {
