@@ -1,5 +1,4 @@
 import cors from '@fastify/cors'
-import rateLimit from '@fastify/rate-limit'
 import {
   AuthApiRejectedError,
   AuthApiUnavailableError,
@@ -14,12 +13,13 @@ import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createSessions } from './domain/sessions.js'
-import { RateLimited, ServiceUnavailable } from './errors.js'
+import { ServiceUnavailable } from './errors.js'
 import authRoutes from './routes/auth/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
-import { MemoryCounterStore, RedisCounterStore } from './throttle/counter-store.js'
+import { registerIpLimit } from './throttle/ip-limit.js'
+import { MemoryLockoutStore, RedisLockoutStore } from './throttle/lockout-store.js'
 import { LoginThrottle } from './throttle/login-throttle.js'
 import { isRedisUnavailable } from './throttle/redis-errors.js'
 
@@ -86,21 +86,19 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     })
   }
 
-  // Per client IP, across replicas when Redis is there: signup, login and refresh share one budget.
-  await app.register(rateLimit, {
-    global: false,
-    ...(redis ? { redis, nameSpace: `${config.redis.prefix}ip:` } : {}),
-    skipOnError: false,
-    errorResponseBuilder: (_request, context) =>
-      withRetryAfter(new RateLimited(), context.ttl / 1000),
-  })
-  // One limiter (one store, one key per IP) in front of all three routes.
-  const ipLimit = app.rateLimit({
+  // Per client IP, across replicas when Redis is there: signup, login, refresh and every
+  // other password check share one budget.
+  const ipLimit = await registerIpLimit(app, {
+    ...(redis ? { redis } : {}),
+    redisPrefix: config.redis.prefix,
     max: config.rateLimit.ipMax,
-    timeWindow: config.rateLimit.ipWindowMs,
+    windowMs: config.rateLimit.ipWindowMs,
   })
+  const now = deps.now ?? (() => new Date())
   const throttle = new LoginThrottle(
-    redis ? new RedisCounterStore(redis, `${config.redis.prefix}login:`) : new MemoryCounterStore(),
+    redis
+      ? new RedisLockoutStore(redis, `${config.redis.prefix}login:`)
+      : new MemoryLockoutStore(() => now().getTime()),
     config.lockout,
   )
 
@@ -117,8 +115,10 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   const domainDeps = {
     db,
     authApi,
-    now: deps.now ?? (() => new Date()),
+    now,
     refreshTokenTtlMs: config.refreshTokenTtlMs,
+    sessionMaxLifetimeMs: config.sessionMaxLifetimeMs,
+    refreshReuseGraceMs: config.refreshReuseGraceMs,
     passwordPolicy: { minLength: config.passwordMinLength },
     throttle,
   }
@@ -140,7 +140,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         done(null, payload)
       })
       await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
-      await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards })
+      await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards, ipLimit })
     },
     { prefix: '/v1' },
   )

@@ -22,6 +22,8 @@ const EnvSchema = Type.Object({
   JWT_ISSUER: Type.String({ default: 'users-auth' }),
   JWT_AUDIENCE: Type.String({ default: 'users-auth' }),
   REFRESH_TOKEN_TTL: Type.String({ default: '30d' }),
+  SESSION_MAX_LIFETIME: Type.String({ default: '90d' }),
+  REFRESH_REUSE_GRACE: Type.String({ default: '0s' }),
   REDIS_URL: Type.Optional(Type.String()),
   REDIS_PREFIX: Type.String({ default: 'users-auth:' }),
   RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 30 }),
@@ -54,6 +56,10 @@ export interface Config {
   }
   jwt: { issuer: string; audience: string }
   refreshTokenTtlMs: number
+  /** Absolute lifetime of a session from its login. */
+  sessionMaxLifetimeMs: number
+  /** Retry window for a rotated refresh token; 0 is off. */
+  refreshReuseGraceMs: number
   redis: { url: string | undefined; prefix: string }
   rateLimit: { ipMax: number; ipWindowMs: number }
   lockout: LockoutPolicy
@@ -69,6 +75,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.LOCKOUT_HARD_LIMIT <= e.LOCKOUT_THRESHOLD) {
     throw new ConfigError('LOCKOUT_HARD_LIMIT must be above LOCKOUT_THRESHOLD')
   }
+  const refreshTokenTtlMs = parseDuration(e.REFRESH_TOKEN_TTL)
+  const sessionMaxLifetimeMs = parseDuration(e.SESSION_MAX_LIFETIME)
+  const refreshReuseGraceMs = parseDuration(e.REFRESH_REUSE_GRACE)
+  if (sessionMaxLifetimeMs <= 0) throw new ConfigError('SESSION_MAX_LIFETIME must be above 0')
+  // A grace is for a retry after a lost answer: seconds, not a second way to keep a session.
+  if (refreshReuseGraceMs > 60_000) throw new ConfigError('REFRESH_REUSE_GRACE must be at most 60s')
   if (corsOrigins.includes('*'))
     throw new ConfigError('CORS_ORIGINS: list origins explicitly; "*" is not allowed')
   if (e.NODE_ENV === 'production') {
@@ -92,7 +104,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       breakerHalfOpenAfterMs: e.AUTH_API_BREAKER_HALF_OPEN_MS,
     },
     jwt: { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
-    refreshTokenTtlMs: parseDuration(e.REFRESH_TOKEN_TTL),
+    refreshTokenTtlMs,
+    sessionMaxLifetimeMs,
+    refreshReuseGraceMs,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     rateLimit: { ipMax: e.RATE_LIMIT_IP_MAX, ipWindowMs: parseDuration(e.RATE_LIMIT_IP_WINDOW) },
     lockout: {

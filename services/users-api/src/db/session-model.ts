@@ -12,8 +12,20 @@ export interface SessionRecord {
   lastUsedAt: Date
   userAgent: string
   ip: string
-  /** The session dies here unless a refresh moves it on (TTL index). */
+  /**
+   * The session dies here unless a refresh moves it on (TTL index); never later than the
+   * absolute lifetime after `createdAt`.
+   */
   expiresAt: Date
+  /** The user's credential version when the session started: dead once the user's moves on. */
+  credentialVersion: number
+  /**
+   * The last rotation, kept only while a reuse grace is configured: the hash of the token it
+   * retired, when, and the pair it returned, sealed under a key only that token yields.
+   */
+  previousTokenHash?: string
+  previousRotatedAt?: Date
+  previousPair?: string
 }
 
 /** How many rotated hashes a session remembers for replay detection. */
@@ -30,6 +42,10 @@ const sessionSchema = new Schema<SessionRecord>(
     userAgent: { type: String, default: '' },
     ip: { type: String, default: '' },
     expiresAt: { type: Date, required: true, expires: 0 },
+    credentialVersion: { type: Number, default: 0 },
+    previousTokenHash: { type: String },
+    previousRotatedAt: { type: Date },
+    previousPair: { type: String },
   },
   { strict: 'throw', versionKey: false },
 )

@@ -11,6 +11,11 @@ export interface UserRecord {
   passwordHash: string
   roles: Role[]
   passwordChangedAt: Date
+  /**
+   * Raised by every credential change (password, email, second factor, disable). A session
+   * carries the version it was started under and is dead once they differ.
+   */
+  credentialVersion: number
   createdAt: Date
   updatedAt: Date
 }
@@ -23,6 +28,7 @@ const userSchema = new Schema<UserRecord>(
     passwordHash: { type: String, required: true, select: false },
     roles: { type: [String], enum: roles, default: ['user'] },
     passwordChangedAt: { type: Date, required: true },
+    credentialVersion: { type: Number, default: 0 },
   },
   { timestamps: true, strict: 'throw', versionKey: false },
 )

@@ -1,6 +1,7 @@
 import { withRetryAfter, type ValidationIssue } from '@users-auth/service-kit'
 import { Types } from 'mongoose'
 import { isDuplicateKey } from '../db/database.js'
+import { userQueries } from '../db/user-queries.js'
 import {
   EmailTaken,
   InvalidCredentials,
@@ -10,7 +11,7 @@ import {
   WrongPassword,
 } from '../errors.js'
 import type { DomainDeps, RequestContext } from './deps.js'
-import { normalizePassword, passwordProblem } from './password-policy.js'
+import { normalizePassword, passwordProblem, type PasswordOwner } from './password-policy.js'
 import type { Principal, Sessions } from './sessions.js'
 import { toUserView, type SessionView, type UserView } from './views.js'
 
@@ -29,27 +30,50 @@ function invalid(issues: ValidationIssue[]): Error {
   return Object.assign(new ValidationFailed(), { errors: issues })
 }
 
+/** auth-api takes passwords of at most this many bytes of UTF-8. */
+export const maxPasswordBytes = 1024
+
+/**
+ * The password as auth-api gets it (NFKC), refused with a 400 naming the field when it is
+ * longer than auth-api accepts: NFKC can lengthen a string, so the check follows it.
+ */
+export function passwordForAuthApi(password: string, path: string): string {
+  const normalized = normalizePassword(password)
+  if (Buffer.byteLength(normalized, 'utf8') > maxPasswordBytes) {
+    throw invalid([{ path, message: `must be at most ${maxPasswordBytes} bytes of UTF-8` }])
+  }
+  return normalized
+}
+
 export function createAccounts(deps: DomainDeps, sessions: Sessions) {
-  const { db, authApi, throttle } = deps
+  const { authApi, throttle } = deps
+  const users = userQueries(deps.db)
 
   /**
-   * Every password check goes through the account's lockout: refused early while locked,
-   * counted when wrong, reset when right. Unknown accounts are counted the same way.
+   * Every password check goes through the account's lockout: it reserves its attempt first
+   * (refused while locked), resets the lockout when right, and gives the attempt back when
+   * it never reached a verdict. Unknown accounts are counted the same way.
    */
   async function throttled<T extends { valid: boolean }>(
     email: string,
     ip: string,
     check: () => Promise<T>,
   ): Promise<T> {
-    const verdict = await throttle.check(email, ip)
+    const verdict = await throttle.reserve(email, ip)
     if (!verdict.allowed) throw withRetryAfter(new RateLimited(), verdict.retryAfterMs / 1000)
-    const result = await check()
-    await (result.valid ? throttle.success(email, ip) : throttle.failure(email, ip))
+    let result: T
+    try {
+      result = await check()
+    } catch (error) {
+      await throttle.release(email, ip).catch(() => undefined)
+      throw error
+    }
+    if (result.valid) await throttle.success(email, ip)
     return result
   }
 
-  function assertAcceptable(password: string, email: string, path: string): void {
-    const problem = passwordProblem(password, email, deps.passwordPolicy)
+  function assertAcceptable(password: string, owner: PasswordOwner, path: string): void {
+    const problem = passwordProblem(password, owner, deps.passwordPolicy)
     if (problem) throw invalid([{ path, message: problem }])
   }
 
@@ -57,18 +81,14 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
   async function passwordMatches(
     principal: Principal,
     password: string,
+    path: string,
     ctx: RequestContext,
   ): Promise<boolean> {
+    const normalized = passwordForAuthApi(password, path)
     const { valid } = await throttled(principal.user.email, ctx.ip, async () => {
-      const user = await db.users.findById(principal.user._id, { passwordHash: 1 }).lean()
-      const result = await authApi.verifyPassword(
-        normalizePassword(password),
-        user?.passwordHash ?? null,
-        {
-          requestId: ctx.requestId,
-        },
-      )
-      return { valid: user !== null && result.valid }
+      const hash = await users.findPasswordHash(principal.user._id)
+      const result = await authApi.verifyPassword(normalized, hash, { requestId: ctx.requestId })
+      return { valid: hash !== null && result.valid }
     })
     return valid
   }
@@ -76,22 +96,19 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
   return {
     async signup(input: SignupInput, ctx: RequestContext): Promise<SessionView> {
       const email = normalizeEmail(input.email)
-      assertAcceptable(input.password, email, '/password')
+      const password = passwordForAuthApi(input.password, '/password')
+      assertAcceptable(input.password, { email, name: input.name }, '/password')
       // Spares an argon2 hash for an obvious duplicate; the unique index still decides.
-      if (await db.users.exists({ email })) throw new EmailTaken()
-      const passwordHash = await authApi.hashPassword(normalizePassword(input.password), {
-        requestId: ctx.requestId,
-      })
-      const now = deps.now()
+      if (await users.emailTaken(email)) throw new EmailTaken()
+      const passwordHash = await authApi.hashPassword(password, { requestId: ctx.requestId })
       let user
       try {
-        user = await db.users.create({
-          _id: new Types.ObjectId(),
+        user = await users.insert({
           email,
           name: input.name?.trim() ?? '',
           passwordHash,
           roles: ['user'],
-          passwordChangedAt: now,
+          now: deps.now(),
         })
       } catch (error) {
         if (isDuplicateKey(error)) throw new EmailTaken()
@@ -101,7 +118,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
         return await sessions.start(user, ctx)
       } catch (error) {
         // No half-created account: without a session the signup did not happen.
-        await db.users.deleteOne({ _id: user._id })
+        await users.delete(user._id)
         throw error
       }
     },
@@ -115,10 +132,10 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       const email = normalizeEmail(input.email)
-      const password = normalizePassword(input.password)
-      // The lookup runs while the throttle is consulted; if the throttle refuses, its outcome
-      // is ignored (the no-op catch only keeps a late failure from going unhandled).
-      const lookup = db.users.findOne({ email }).select('+passwordHash').lean().exec()
+      const password = passwordForAuthApi(input.password, '/password')
+      // The lookup runs while the attempt is reserved; if the reservation is refused, its
+      // outcome is ignored (the no-op catch only keeps a late failure from going unhandled).
+      const lookup = users.findForLogin(email)
       lookup.catch(() => undefined)
       const { user, valid, needsRehash } = await throttled(email, ctx.ip, async () => {
         const found = await lookup
@@ -134,11 +151,10 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       if (!user || !valid) throw new InvalidCredentials()
       if (needsRehash) {
         const passwordHash = await authApi.hashPassword(password, { requestId: ctx.requestId })
-        await db.users.updateOne(
-          { _id: user._id, passwordHash: user.passwordHash },
-          { $set: { passwordHash } },
-        )
+        await users.replaceHash(user._id, user.passwordHash, passwordHash)
       }
+      // The session carries the credential version read with the hash: if the password
+      // changed since, the session is born dead.
       return sessions.start(user, ctx)
     },
 
@@ -147,37 +163,32 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
     },
 
     async rename(principal: Principal, name: string): Promise<UserView> {
-      const user = await db.users
-        .findByIdAndUpdate(
-          principal.user._id,
-          { $set: { name: name.trim() } },
-          { returnDocument: 'after' },
-        )
-        .lean()
+      const user = await users.rename(principal.user._id, name.trim())
       if (!user) throw new NotFound()
       return toUserView(user)
     },
 
-    /** Ends every other session of the account; this one stays. */
+    /** Ends every other session of the account, racing logins included; this one stays. */
     async changePassword(
       principal: Principal,
       input: { currentPassword: string; newPassword: string },
       ctx: RequestContext,
     ): Promise<void> {
-      assertAcceptable(input.newPassword, principal.user.email, '/newPassword')
-      if (!(await passwordMatches(principal, input.currentPassword, ctx))) throw new WrongPassword()
-      const passwordHash = await authApi.hashPassword(normalizePassword(input.newPassword), {
-        requestId: ctx.requestId,
-      })
-      await db.users.updateOne(
-        { _id: principal.user._id },
-        { $set: { passwordHash, passwordChangedAt: deps.now() } },
+      const newPassword = passwordForAuthApi(input.newPassword, '/newPassword')
+      assertAcceptable(input.newPassword, principal.user, '/newPassword')
+      if (!(await passwordMatches(principal, input.currentPassword, '/currentPassword', ctx)))
+        throw new WrongPassword()
+      const passwordHash = await authApi.hashPassword(newPassword, { requestId: ctx.requestId })
+      const changed = await sessions.changeCredentials(
+        principal.user._id,
+        { passwordHash, passwordChangedAt: deps.now() },
+        principal.sessionId,
       )
-      await sessions.endAllExcept(principal.user._id, principal.sessionId)
+      if (!changed) throw new NotFound()
     },
 
     async deleteSelf(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
-      if (!(await passwordMatches(principal, password, ctx))) throw new WrongPassword()
+      if (!(await passwordMatches(principal, password, '/password', ctx))) throw new WrongPassword()
       await removeUser(principal.user._id)
     },
 
@@ -186,7 +197,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
     },
 
     async getById(id: string): Promise<UserView> {
-      const user = await db.users.findById(id).lean()
+      const user = await users.findById(id)
       if (!user) throw new NotFound()
       return toUserView(user)
     },
@@ -196,17 +207,12 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       limit: number,
       cursor: string | undefined,
     ): Promise<{ items: UserView[]; nextCursor: string | null }> {
-      const filter = cursor ? { _id: { $gt: new Types.ObjectId(cursor) } } : {}
-      const users = await db.users
-        .find(filter)
-        .sort({ _id: 1 })
-        .limit(limit + 1)
-        .lean()
-      const page = users.slice(0, limit)
+      const found = await users.page(cursor, limit)
+      const page = found.slice(0, limit)
       const last = page.at(-1)
       return {
         items: page.map(toUserView),
-        nextCursor: users.length > limit && last ? last._id.toString() : null,
+        nextCursor: found.length > limit && last ? last._id.toString() : null,
       }
     },
   }
@@ -214,9 +220,9 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
   /** Sessions go first, so no request can act for the user once the delete has begun. */
   async function removeUser(userId: Types.ObjectId): Promise<boolean> {
     await sessions.endAll(userId)
-    const { deletedCount } = await db.users.deleteOne({ _id: userId })
+    const deleted = await users.delete(userId)
     await sessions.endAll(userId)
-    return deletedCount > 0
+    return deleted
   }
 }
 

@@ -8,7 +8,12 @@ export interface DomainDeps {
   authApi: AuthApiClient
   /** Injected clock. */
   now: () => Date
+  /** Idle lifetime of a session: each refresh moves its end on by this much. */
   refreshTokenTtlMs: number
+  /** Absolute lifetime of a session from its login, however often it is refreshed. */
+  sessionMaxLifetimeMs: number
+  /** How long the token a rotation retired still gets that rotation's answer; 0 is off. */
+  refreshReuseGraceMs: number
   passwordPolicy: PasswordPolicy
   /** Per-account lockout for every password check. */
   throttle: LoginThrottle

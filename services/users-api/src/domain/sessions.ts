@@ -1,12 +1,21 @@
-import { Types } from 'mongoose'
-import { rotatedHashesKept, type SessionRecord } from '../db/session-model.js'
+import type { Types } from 'mongoose'
+import { sessionQueries } from '../db/session-queries.js'
+import type { SessionRecord } from '../db/session-model.js'
 import type { Role, UserRecord } from '../db/user-model.js'
+import { userQueries, type SessionUser } from '../db/user-queries.js'
 import { NotFound, RefreshTokenInvalid, RefreshTokenReused } from '../errors.js'
 import type { DomainDeps, RequestContext } from './deps.js'
-import { hashRefreshToken, newRefreshToken, newSessionId, sessionIdOf } from './refresh-tokens.js'
+import {
+  hashRefreshToken,
+  newRefreshToken,
+  newSessionId,
+  openForRetry,
+  sealForRetry,
+  sessionIdOf,
+} from './refresh-tokens.js'
 import { toSessionInfo, toUserView, type SessionInfoView, type SessionView } from './views.js'
 
-type SessionUser = Pick<UserRecord, '_id' | 'email' | 'name' | 'roles' | 'createdAt' | 'updatedAt'>
+export type { SessionUser } from '../db/user-queries.js'
 
 /** The caller of an authenticated request, as its live session and user say. */
 export interface Principal {
@@ -15,12 +24,26 @@ export interface Principal {
   roles: Role[]
 }
 
-const objectIdShape = /^[0-9a-f]{24}$/
+/** What a rotation answered, kept sealed for a retry within the reuse grace. */
+interface RetryAnswer {
+  accessToken: string
+  refreshToken: string
+  expiresIn: number
+  /** When the access token was issued, ms since the epoch. */
+  issuedAt: number
+}
 
-const userFields = { email: 1, name: 1, roles: 1, createdAt: 1, updatedAt: 1 } as const
+/** A credential change, applied to the user together with the version bump. */
+export type CredentialChange = Partial<
+  Pick<UserRecord, 'passwordHash' | 'passwordChangedAt' | 'email'>
+>
+
+const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 export function createSessions(deps: DomainDeps) {
-  const { db, authApi } = deps
+  const { authApi } = deps
+  const store = sessionQueries(deps.db)
+  const users = userQueries(deps.db)
 
   async function mint(user: SessionUser, sessionId: string, ctx: RequestContext) {
     return authApi.mintAccessToken(
@@ -29,64 +52,144 @@ export function createSessions(deps: DomainDeps) {
     )
   }
 
+  /** The idle expiry moved on from `now`, never past the absolute end. */
+  function expiryFrom(now: Date, createdAt: Date): Date {
+    return new Date(
+      Math.min(
+        now.getTime() + deps.refreshTokenTtlMs,
+        createdAt.getTime() + deps.sessionMaxLifetimeMs,
+      ),
+    )
+  }
+
+  function isLive(session: SessionRecord, now: Date): boolean {
+    return (
+      session.expiresAt > now &&
+      session.createdAt.getTime() + deps.sessionMaxLifetimeMs > now.getTime()
+    )
+  }
+
+  /** The session's user, if it exists and no credential changed since the session began. */
+  async function currentUser(session: SessionRecord): Promise<SessionUser | undefined> {
+    const user = await users.findById(session.userId)
+    if (!user || versionOf(user) !== versionOf(session)) return undefined
+    return user
+  }
+
+  /**
+   * A token that is not the session's current one: within the reuse grace, the token the
+   * last rotation retired gets that rotation's answer again; any other retired token is a
+   * replay and revokes the session (RFC 9700 §4.14.2).
+   */
+  async function retryOrReplay(
+    session: SessionRecord,
+    presentedToken: string,
+    presentedHash: string,
+    now: Date,
+  ): Promise<SessionView> {
+    const grace = deps.refreshReuseGraceMs
+    if (
+      grace > 0 &&
+      session.previousTokenHash === presentedHash &&
+      session.previousPair &&
+      session.previousRotatedAt &&
+      now.getTime() - session.previousRotatedAt.getTime() < grace
+    ) {
+      // Authenticated encryption of our own JSON: what opens is what we sealed.
+      const answer = openForRetry(presentedToken, session.previousPair) as RetryAnswer | undefined
+      if (answer) {
+        const user = await currentUser(session)
+        if (!user) {
+          await store.delete(session._id)
+          throw new RefreshTokenInvalid()
+        }
+        const elapsedSeconds = Math.floor((now.getTime() - answer.issuedAt) / 1000)
+        return {
+          user: toUserView(user),
+          accessToken: answer.accessToken,
+          refreshToken: answer.refreshToken,
+          tokenType: 'Bearer',
+          expiresIn: Math.max(0, answer.expiresIn - elapsedSeconds),
+        }
+      }
+    }
+    if (!session.rotatedTokenHashes.includes(presentedHash)) throw new RefreshTokenInvalid()
+    await store.delete(session._id)
+    throw new RefreshTokenReused()
+  }
+
   return {
-    /** Mints tokens first, then stores the session: a failing auth-api leaves nothing behind. */
+    /**
+     * Mints tokens first, then stores the session: a failing auth-api leaves nothing behind.
+     * The session carries the credential version the user was read with, so a login that
+     * read the user just before a password change starts a session that is already dead.
+     */
     async start(user: SessionUser, ctx: RequestContext): Promise<SessionView> {
       const sessionId = newSessionId()
       const refreshToken = newRefreshToken(sessionId)
       const { accessToken, expiresIn } = await mint(user, sessionId, ctx)
       const now = deps.now()
-      await db.sessions.create({
+      await store.insert({
         _id: sessionId,
         userId: user._id,
         refreshTokenHash: hashRefreshToken(refreshToken),
-        rotatedTokenHashes: [],
         createdAt: now,
         lastUsedAt: now,
         userAgent: ctx.userAgent.slice(0, 256),
         ip: ctx.ip,
-        expiresAt: new Date(now.getTime() + deps.refreshTokenTtlMs),
+        expiresAt: expiryFrom(now, now),
+        credentialVersion: versionOf(user),
       })
       return { user: toUserView(user), accessToken, refreshToken, tokenType: 'Bearer', expiresIn }
     },
 
     /**
      * Rotates the refresh token. The swap is one conditional update on the current hash, so of
-     * two concurrent refreshes exactly one wins; a token that was already rotated revokes the
-     * whole session (RFC 9700 §4.14.2).
+     * two concurrent refreshes exactly one rotates; the other then finds the token retired and
+     * is answered as a retry (within the grace) or a replay.
      */
     async refresh(refreshToken: string, ctx: RequestContext): Promise<SessionView> {
       const sessionId = sessionIdOf(refreshToken)
       if (!sessionId) throw new RefreshTokenInvalid()
       const presented = hashRefreshToken(refreshToken)
       const now = deps.now()
-      const session = await db.sessions.findById(sessionId).lean()
-      if (!session || session.expiresAt <= now) throw new RefreshTokenInvalid()
+      const session = await store.findById(sessionId)
+      if (!session || !isLive(session, now)) throw new RefreshTokenInvalid()
       if (session.refreshTokenHash !== presented) {
-        if (!session.rotatedTokenHashes.includes(presented)) throw new RefreshTokenInvalid()
-        await db.sessions.deleteOne({ _id: sessionId })
-        throw new RefreshTokenReused()
+        return retryOrReplay(session, refreshToken, presented, now)
       }
-      const user = await db.users.findById(session.userId, userFields).lean()
-      if (!user) throw new RefreshTokenInvalid()
+      const user = await currentUser(session)
+      if (!user) {
+        await store.delete(sessionId)
+        throw new RefreshTokenInvalid()
+      }
       const { accessToken, expiresIn } = await mint(user, sessionId, ctx)
       const next = newRefreshToken(sessionId)
-      const rotated = await db.sessions.findOneAndUpdate(
-        { _id: sessionId, refreshTokenHash: presented },
-        {
-          $set: {
-            refreshTokenHash: hashRefreshToken(next),
-            lastUsedAt: now,
-            expiresAt: new Date(now.getTime() + deps.refreshTokenTtlMs),
-          },
-          $push: { rotatedTokenHashes: { $each: [presented], $slice: -rotatedHashesKept } },
-        },
-        { returnDocument: 'after', projection: { _id: 1 } },
-      )
+      const answer: RetryAnswer = {
+        accessToken,
+        refreshToken: next,
+        expiresIn,
+        issuedAt: now.getTime(),
+      }
+      const rotated = await store.rotate(sessionId, presented, {
+        refreshTokenHash: hashRefreshToken(next),
+        lastUsedAt: now,
+        expiresAt: expiryFrom(now, session.createdAt),
+        ...(deps.refreshReuseGraceMs > 0
+          ? {
+              previous: {
+                tokenHash: presented,
+                rotatedAt: now,
+                sealedPair: sealForRetry(refreshToken, answer),
+              },
+            }
+          : {}),
+      })
       if (!rotated) {
-        // Another request rotated this token between our read and our write: a replay.
-        await db.sessions.deleteOne({ _id: sessionId })
-        throw new RefreshTokenReused()
+        // Another request rotated this token between our read and our write.
+        const after = await store.findById(sessionId)
+        if (!after) throw new RefreshTokenInvalid()
+        return retryOrReplay(after, refreshToken, presented, now)
       }
       return {
         user: toUserView(user),
@@ -97,52 +200,61 @@ export function createSessions(deps: DomainDeps) {
       }
     },
 
-    /** The session and its user, if both still exist: revocation takes effect at once. */
+    /**
+     * The session and its user, if both are live and no credential changed since the session
+     * began: revocation takes effect on the very next request.
+     */
     async resolve(sessionId: string, userId: string): Promise<Principal | undefined> {
-      if (
-        typeof sessionId !== 'string' ||
-        typeof userId !== 'string' ||
-        !objectIdShape.test(userId)
+      if (typeof sessionId !== 'string' || typeof userId !== 'string') return undefined
+      const now = deps.now()
+      const found = await store.findLiveWithUser(
+        sessionId,
+        userId,
+        now,
+        new Date(now.getTime() - deps.sessionMaxLifetimeMs),
       )
-        return undefined
-      // Every authenticated request passes here: the driver's own findOne, without mongoose's
-      // query and document layers (a large share of this path's CPU in the benchmark).
-      const owner = new Types.ObjectId(userId)
-      const [session, user] = await Promise.all([
-        db.sessions.db
-          .collection<SessionRecord>(db.sessions.collection.collectionName)
-          .findOne(
-            { _id: sessionId, userId: owner, expiresAt: { $gt: deps.now() } },
-            { projection: { _id: 1 } },
-          ),
-        db.users.db
-          .collection<UserRecord>(db.users.collection.collectionName)
-          .findOne<SessionUser>({ _id: owner }, { projection: userFields }),
-      ])
-      if (!session || !user) return undefined
-      return { user, sessionId, roles: user.roles }
+      if (!found || versionOf(found.session) !== versionOf(found.user)) return undefined
+      return { user: found.user, sessionId, roles: found.user.roles }
+    },
+
+    /**
+     * A credential of the user changed (password, email, second factor, disable): the change
+     * and a new credential version are written in one update, which kills every session
+     * started under the old version, including any that a racing login or refresh creates
+     * after this. The caller's own session (`keep`) moves to the new version; the others are
+     * then deleted.
+     */
+    async changeCredentials(
+      userId: Types.ObjectId,
+      change: CredentialChange,
+      keep?: string,
+    ): Promise<boolean> {
+      const version = await users.changeCredentials(userId, change)
+      if (version === undefined) return false
+      if (keep) await store.adoptCredentialVersion(keep, userId, version)
+      await store.deleteAllExcept(userId, keep)
+      return true
     },
 
     async end(sessionId: string): Promise<void> {
-      await db.sessions.deleteOne({ _id: sessionId })
+      await store.delete(sessionId)
     },
 
     async list(userId: Types.ObjectId, currentId: string): Promise<SessionInfoView[]> {
-      const sessions = await db.sessions.find({ userId }).sort({ lastUsedAt: -1 }).limit(100).lean()
+      const sessions = await store.listByUser(userId)
       return sessions.map((s) => toSessionInfo(s, currentId))
     },
 
     async revoke(userId: Types.ObjectId, sessionId: string): Promise<void> {
-      const { deletedCount } = await db.sessions.deleteOne({ _id: sessionId, userId })
-      if (deletedCount === 0) throw new NotFound()
+      if (!(await store.deleteOwned(userId, sessionId))) throw new NotFound()
     },
 
     async endAllExcept(userId: Types.ObjectId, keepId: string): Promise<void> {
-      await db.sessions.deleteMany({ userId, _id: { $ne: keepId } })
+      await store.deleteAllExcept(userId, keepId)
     },
 
     async endAll(userId: Types.ObjectId): Promise<void> {
-      await db.sessions.deleteMany({ userId })
+      await store.deleteAllExcept(userId, undefined)
     },
   }
 }

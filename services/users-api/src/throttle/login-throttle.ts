@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { CounterStore } from './counter-store.js'
+import { clientKey } from './client-key.js'
+import type { LockoutKeys, LockoutSchedule, LockoutStore } from './lockout-store.js'
 
 export interface LockoutPolicy {
   /** Consecutive failures allowed before attempts are delayed. */
@@ -26,48 +27,42 @@ const digest = (value: string) =>
   createHash('sha256').update(value).digest('base64url').slice(0, 22)
 
 /**
- * Per-account lockout with a growing delay, reset by a success. The delay is keyed by account
- * (so unknown and existing accounts behave alike), but a client that recently logged in to the
- * account from the same IP is judged only by that pair's own failures: failures from elsewhere
- * cannot lock the owner out.
+ * Per-account lockout with a growing delay, reset by a success. Every password check first
+ * reserves its attempt: the reservation counts it as a failure in advance and is refused while
+ * a lock runs, in one atomic step, so however many guesses arrive at once no more checks run
+ * than the budget allows. A success resets the counts; a check that never ran is given back.
+ *
+ * The delay is keyed by account (so unknown and existing accounts behave alike), but a client
+ * that recently logged in to the account from the same IP is judged only by that pair's own
+ * failures: failures from elsewhere cannot lock the owner out.
  */
 export class LoginThrottle {
-  constructor(
-    private readonly store: CounterStore,
-    private readonly policy: LockoutPolicy,
-  ) {}
+  private readonly schedule: LockoutSchedule
 
-  async check(account: string, ip: string): Promise<ThrottleVerdict> {
-    const keys = this.keys(account, ip)
-    // Read together: one round trip to Redis (auto-pipelined), not three.
-    const [trusted, pairLock, accountLock] = await Promise.all([
-      this.store.remainingMs(keys.trustedPair),
-      this.store.remainingMs(keys.pairLock),
-      this.store.remainingMs(keys.accountLock),
-    ])
-    const retryAfterMs = trusted > 0 ? pairLock : accountLock
+  constructor(
+    private readonly store: LockoutStore,
+    private readonly policy: LockoutPolicy,
+  ) {
+    this.schedule = {
+      delaysMs: Array.from({ length: policy.hardLimit }, (_, i) => this.delayAfter(i + 1)),
+      memoryMs: policy.failureMemoryMs,
+    }
+  }
+
+  /** Reserves one password check for (account, IP), or says how long to wait. */
+  async reserve(account: string, ip: string): Promise<ThrottleVerdict> {
+    const retryAfterMs = await this.store.reserve(this.keys(account, ip), this.schedule)
     return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true }
   }
 
-  async failure(account: string, ip: string): Promise<void> {
-    const keys = this.keys(account, ip)
-    const { failureMemoryMs } = this.policy
-    const [accountFailures, pairFailures] = await Promise.all([
-      this.store.increment(keys.accountFailures, failureMemoryMs),
-      this.store.increment(keys.pairFailures, failureMemoryMs),
-    ])
-    await Promise.all([
-      this.lockIfDue(keys.accountLock, accountFailures),
-      this.lockIfDue(keys.pairLock, pairFailures),
-    ])
+  /** The reserved check found the right password. */
+  async success(account: string, ip: string): Promise<void> {
+    await this.store.reset(this.keys(account, ip), this.policy.trustedPairTtlMs)
   }
 
-  async success(account: string, ip: string): Promise<void> {
-    const keys = this.keys(account, ip)
-    await Promise.all([
-      this.store.forget(keys.accountFailures, keys.accountLock, keys.pairFailures, keys.pairLock),
-      this.store.hold(keys.trustedPair, this.policy.trustedPairTtlMs),
-    ])
+  /** The reserved check did not run to a verdict: its attempt is given back. */
+  async release(account: string, ip: string): Promise<void> {
+    await this.store.release(this.keys(account, ip), this.schedule)
   }
 
   /** The delay after `failures` consecutive failures (0 below the threshold). */
@@ -78,14 +73,9 @@ export class LoginThrottle {
     return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(failures - threshold, 30))
   }
 
-  private async lockIfDue(lockKey: string, failures: number): Promise<void> {
-    const delay = this.delayAfter(failures)
-    if (delay > 0) await this.store.hold(lockKey, delay)
-  }
-
-  private keys(account: string, ip: string) {
+  private keys(account: string, ip: string): LockoutKeys {
     const a = digest(account)
-    const p = digest(`${account}\n${ip}`)
+    const p = digest(`${account}\n${clientKey(ip)}`)
     return {
       accountFailures: `fail:a:${a}`,
       accountLock: `lock:a:${a}`,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { preHandlerAsyncHookHandler } from 'fastify'
 import type { Guards } from '../../auth/authenticate.js'
+import type { IpLimit } from '../../throttle/ip-limit.js'
 import { principalOf } from '../../auth/authenticate.js'
 import type { Accounts } from '../../domain/accounts.js'
 import type { Sessions } from '../../domain/sessions.js'
@@ -11,24 +11,24 @@ export interface AuthRoutesOptions {
   accounts: Accounts
   sessions: Sessions
   guards: Guards
-  /** The per-client-IP budget that signup, login and refresh share. */
-  ipLimit: preHandlerAsyncHookHandler
+  /** The per-client-IP budget that signup, login and refresh share, counted before parsing. */
+  ipLimit: IpLimit
 }
 
 const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app,
   { accounts, sessions, guards, ipLimit },
 ) => {
-  app.post('/signup', { preHandler: ipLimit, schema: signupRoute }, async (request, reply) => {
+  app.post('/signup', { onRequest: ipLimit, schema: signupRoute }, async (request, reply) => {
     const session = await accounts.signup(request.body, contextOf(request))
     return reply.code(201).header('location', `/v1/users/${session.user.id}`).send(session)
   })
 
-  app.post('/login', { preHandler: ipLimit, schema: loginRoute }, (request) =>
+  app.post('/login', { onRequest: ipLimit, schema: loginRoute }, (request) =>
     accounts.login(request.body, contextOf(request)),
   )
 
-  app.post('/refresh', { preHandler: ipLimit, schema: refreshRoute }, (request) =>
+  app.post('/refresh', { onRequest: ipLimit, schema: refreshRoute }, (request) =>
     sessions.refresh(request.body.refreshToken, contextOf(request)),
   )
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf, type Guards } from '../../auth/authenticate.js'
 import type { Accounts } from '../../domain/accounts.js'
 import type { Sessions } from '../../domain/sessions.js'
+import type { IpLimit } from '../../throttle/ip-limit.js'
 import { contextOf } from '../request-context.js'
 import {
   changePasswordRoute,
@@ -19,13 +20,17 @@ export interface UserRoutesOptions {
   accounts: Accounts
   sessions: Sessions
   guards: Guards
+  /** The per-client-IP budget: every route that checks a password spends from it. */
+  ipLimit: IpLimit
 }
 
 const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
   app,
-  { accounts, sessions, guards },
+  { accounts, sessions, guards, ipLimit },
 ) => {
   const self = { onRequest: guards.authenticate }
+  // Counted before the token is even verified, let alone the body parsed.
+  const selfWithPassword = { onRequest: [ipLimit, guards.authenticate] }
   const admin = { onRequest: guards.requireAdmin }
 
   app.get('/me', { ...self, schema: getMeRoute }, (request) =>
@@ -36,12 +41,16 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
     accounts.rename(principalOf(request), request.body.name),
   )
 
-  app.post('/me/password', { ...self, schema: changePasswordRoute }, async (request, reply) => {
-    await accounts.changePassword(principalOf(request), request.body, contextOf(request))
-    return reply.code(204).send(null)
-  })
+  app.post(
+    '/me/password',
+    { ...selfWithPassword, schema: changePasswordRoute },
+    async (request, reply) => {
+      await accounts.changePassword(principalOf(request), request.body, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  )
 
-  app.delete('/me', { ...self, schema: deleteMeRoute }, async (request, reply) => {
+  app.delete('/me', { ...selfWithPassword, schema: deleteMeRoute }, async (request, reply) => {
     await accounts.deleteSelf(principalOf(request), request.body.password, contextOf(request))
     return reply.code(204).send(null)
   })

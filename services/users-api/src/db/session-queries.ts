@@ -1,0 +1,135 @@
+import { Types } from 'mongoose'
+import type { Database } from './database.js'
+import { rotatedHashesKept, type SessionRecord } from './session-model.js'
+import { sessionUserFields, type SessionUser } from './user-queries.js'
+
+export type NewSession = Omit<
+  SessionRecord,
+  'rotatedTokenHashes' | 'previousTokenHash' | 'previousRotatedAt' | 'previousPair'
+>
+
+export interface Rotation {
+  refreshTokenHash: string
+  lastUsedAt: Date
+  expiresAt: Date
+  /** Only while a reuse grace is configured. */
+  previous?: { tokenHash: string; rotatedAt: Date; sealedPair: string }
+}
+
+const objectIdShape = /^[0-9a-f]{24}$/
+
+/** Every query on sessions, named for what it does. */
+export function sessionQueries({ sessions, users }: Database) {
+  // The authenticated path goes to the driver directly, without mongoose's query and
+  // document layers (a large share of that path's CPU in the benchmark).
+  const sessionCollection = () =>
+    sessions.db.collection<SessionRecord>(sessions.collection.collectionName)
+  const userCollection = () => users.db.collection<SessionUser>(users.collection.collectionName)
+
+  return {
+    async insert(session: NewSession): Promise<void> {
+      await sessions.create({ ...session, rotatedTokenHashes: [] })
+    },
+
+    findById(id: string): Promise<SessionRecord | null> {
+      return sessions.findById(id).lean<SessionRecord>().exec()
+    },
+
+    /**
+     * The session, if it is live at `now` and started after `startedAfter`, and its user, read
+     * together (one round trip's latency).
+     */
+    async findLiveWithUser(
+      sessionId: string,
+      userId: string,
+      now: Date,
+      startedAfter: Date,
+    ): Promise<
+      { session: Pick<SessionRecord, 'credentialVersion'>; user: SessionUser } | undefined
+    > {
+      if (!objectIdShape.test(userId)) return undefined
+      const owner = new Types.ObjectId(userId)
+      const [session, user] = await Promise.all([
+        sessionCollection().findOne(
+          {
+            _id: sessionId,
+            userId: owner,
+            expiresAt: { $gt: now },
+            createdAt: { $gt: startedAfter },
+          },
+          { projection: { credentialVersion: 1 } },
+        ),
+        userCollection().findOne({ _id: owner }, { projection: sessionUserFields }),
+      ])
+      return session && user ? { session, user } : undefined
+    },
+
+    /**
+     * Swaps the current refresh token for the next in one conditional update: of two
+     * concurrent rotations of one token exactly one succeeds. The retired hash is kept for
+     * replay detection.
+     */
+    async rotate(id: string, presentedHash: string, rotation: Rotation): Promise<boolean> {
+      const { previous, ...set } = rotation
+      const rotated = await sessions
+        .findOneAndUpdate(
+          { _id: id, refreshTokenHash: presentedHash },
+          {
+            $set: {
+              ...set,
+              ...(previous
+                ? {
+                    previousTokenHash: previous.tokenHash,
+                    previousRotatedAt: previous.rotatedAt,
+                    previousPair: previous.sealedPair,
+                  }
+                : {}),
+            },
+            $push: { rotatedTokenHashes: { $each: [presentedHash], $slice: -rotatedHashesKept } },
+          },
+          { returnDocument: 'after', projection: { _id: 1 } },
+        )
+        .lean()
+      return rotated !== null
+    },
+
+    /**
+     * Moves the caller's own session to the credential version its change produced, only if
+     * no other change came between (it still carries the version just before).
+     */
+    async adoptCredentialVersion(
+      id: string,
+      userId: Types.ObjectId,
+      version: number,
+    ): Promise<void> {
+      await sessions.updateOne(
+        { _id: id, userId, credentialVersion: version - 1 },
+        { $set: { credentialVersion: version } },
+      )
+    },
+
+    async delete(id: string): Promise<void> {
+      await sessions.deleteOne({ _id: id })
+    },
+
+    async deleteOwned(userId: Types.ObjectId, id: string): Promise<boolean> {
+      const { deletedCount } = await sessions.deleteOne({ _id: id, userId })
+      return deletedCount > 0
+    },
+
+    async deleteAllExcept(userId: Types.ObjectId, keepId: string | undefined): Promise<void> {
+      await sessions.deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId })
+    },
+
+    listByUser(userId: Types.ObjectId): Promise<SessionRecord[]> {
+      return sessions
+        .find({ userId })
+        .sort({ lastUsedAt: -1 })
+        .limit(100)
+        .lean<SessionRecord[]>()
+        .exec()
+    },
+  }
+}
+
+export type SessionQueries = ReturnType<typeof sessionQueries>

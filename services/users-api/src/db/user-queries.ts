@@ -1,0 +1,118 @@
+import { Types } from 'mongoose'
+import type { Database } from './database.js'
+import type { UserRecord } from './user-model.js'
+
+/** What a session needs to know about its user, and what a reply shows. */
+export type SessionUser = Pick<
+  UserRecord,
+  '_id' | 'email' | 'name' | 'roles' | 'createdAt' | 'updatedAt' | 'credentialVersion'
+>
+
+export const sessionUserFields = {
+  email: 1,
+  name: 1,
+  roles: 1,
+  createdAt: 1,
+  updatedAt: 1,
+  credentialVersion: 1,
+} as const
+
+export interface NewUser {
+  email: string
+  name: string
+  passwordHash: string
+  roles: UserRecord['roles']
+  now: Date
+}
+
+/** Every query on users, named for what it does. */
+export function userQueries({ users }: Database) {
+  return {
+    async emailTaken(email: string): Promise<boolean> {
+      return (await users.exists({ email })) !== null
+    },
+
+    /** Throws a duplicate-key error when the email is taken (the unique index decides). */
+    async insert(user: NewUser): Promise<SessionUser> {
+      const created = await users.create({
+        _id: new Types.ObjectId(),
+        email: user.email,
+        name: user.name,
+        passwordHash: user.passwordHash,
+        roles: user.roles,
+        passwordChangedAt: user.now,
+        credentialVersion: 0,
+      })
+      return created.toObject()
+    },
+
+    /** The user with its hash, read in one go so hash and credential version agree. */
+    findForLogin(email: string): Promise<(SessionUser & { passwordHash: string }) | null> {
+      return users
+        .findOne({ email }, { ...sessionUserFields, passwordHash: 1 })
+        .lean<SessionUser & { passwordHash: string }>()
+        .exec()
+    },
+
+    async findPasswordHash(id: Types.ObjectId): Promise<string | null> {
+      const user = await users.findById(id, { passwordHash: 1 }).lean()
+      return user?.passwordHash ?? null
+    },
+
+    findById(id: Types.ObjectId | string): Promise<SessionUser | null> {
+      return users.findById(id, sessionUserFields).lean<SessionUser>().exec()
+    },
+
+    /** Replaces a hash (a rehash at login) unless the password changed meanwhile. */
+    async replaceHash(id: Types.ObjectId, oldHash: string, newHash: string): Promise<void> {
+      await users.updateOne({ _id: id, passwordHash: oldHash }, { $set: { passwordHash: newHash } })
+    },
+
+    /**
+     * Applies a credential change and raises the credential version in one atomic update;
+     * returns the new version, or undefined when the user is gone.
+     */
+    async changeCredentials(
+      id: Types.ObjectId,
+      set: Partial<Pick<UserRecord, 'passwordHash' | 'passwordChangedAt' | 'email'>>,
+    ): Promise<number | undefined> {
+      const user = await users
+        .findOneAndUpdate(
+          { _id: id },
+          { $set: set, $inc: { credentialVersion: 1 } },
+          { returnDocument: 'after', projection: { credentialVersion: 1 } },
+        )
+        .lean()
+      return user?.credentialVersion
+    },
+
+    rename(id: Types.ObjectId, name: string): Promise<SessionUser | null> {
+      return users
+        .findByIdAndUpdate(
+          id,
+          { $set: { name } },
+          { returnDocument: 'after', projection: sessionUserFields },
+        )
+        .lean<SessionUser>()
+        .exec()
+    },
+
+    async delete(id: Types.ObjectId): Promise<boolean> {
+      const { deletedCount } = await users.deleteOne({ _id: id })
+      return deletedCount > 0
+    },
+
+    /** One page by ascending id, after `cursor`; one more than asked, to tell if more follow. */
+    page(cursor: string | undefined, limit: number): Promise<SessionUser[]> {
+      const filter = cursor ? { _id: { $gt: new Types.ObjectId(cursor) } } : {}
+      return users
+        .find(filter, sessionUserFields)
+        .sort({ _id: 1 })
+        .limit(limit + 1)
+        .lean<SessionUser[]>()
+        .exec()
+    },
+  }
+}
+
+export type UserQueries = ReturnType<typeof userQueries>
