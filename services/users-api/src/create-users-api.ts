@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
-import { openDatabase } from './db/database.js'
+import { openDatabase, type Database } from './db/database.js'
 
 export interface CreateOptions {
   logger?: FastifyBaseLogger
@@ -26,13 +26,22 @@ export async function createUsersApi(
   const mongo = config.mongodbUri
     ? { uri: config.mongodbUri, stop: () => Promise.resolve() }
     : await embeddedMongo(logger)
-  const db = openDatabase({
+  const opened = openDatabase({
     uri: mongo.uri,
     timeoutMs: config.mongodbTimeoutMs,
     onError: (error) => {
       logger.warn({ err: error }, 'MongoDB not reachable; retrying')
     },
   })
+  // The app closes its clients once every request is answered; an embedded MongoDB stops
+  // only after the connection to it is closed.
+  const db: Database = {
+    ...opened,
+    close: async () => {
+      await opened.close()
+      await mongo.stop()
+    },
+  }
   const authApi = new AuthApiClient({
     baseUrl: config.authApi.url,
     credential: config.authApi.credential,
@@ -60,7 +69,6 @@ export async function createUsersApi(
     ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
-  app.addHook('onClose', () => mongo.stop())
   return { app, config }
 }
 
