@@ -63,6 +63,32 @@ afterEach(async () => {
 })
 
 describe('pnpm start', () => {
+  it('reads the settings the README names for it, with the defaults the README gives', () => {
+    const start = readFileSync(`${root}/scripts/start.ts`, 'utf8')
+    const readme = readFileSync(`${root}/README.md`, 'utf8')
+    const from = readme.indexOf('`pnpm start` takes its settings')
+    const paragraph = readme.slice(from, readme.indexOf('\n\n', from))
+    const settings = [...start.matchAll(/(?<!process\.)\benv\.([A-Z_]+)/g)].map((m) => m[1])
+    expect(new Set(settings)).toEqual(
+      new Set(['HOST', 'PORT', 'AUTH_API_PORT', 'MONGO_PORT', 'MONGODB_URI']),
+    )
+    for (const name of settings) expect(paragraph).toContain(`\`${name ?? ''}\``)
+    const defaults =
+      /const defaults = \{ host: '([^']+)', usersPort: (\d+), authPort: (\d+), mongoPort: (\d+) \}/.exec(
+        start,
+      )
+    expect(defaults).not.toBeNull()
+    const [, host, users, auth, mongo] = defaults ?? []
+    expect(paragraph).toContain(`\`HOST\` (here\n\`${host ?? ''}\``)
+    expect(paragraph).toContain(`\`PORT\` (users-api, ${users ?? ''})`)
+    expect(paragraph).toContain(`\`AUTH_API_PORT\` (${auth ?? ''})`)
+    expect(paragraph).toContain(`(${mongo ?? ''}, database \`users\`)`)
+    const quickStart = readme.split('\n').find((line) => line.includes('&& pnpm start'))
+    expect(quickStart).toContain(`users-api on ${host ?? ''}:${users ?? ''}`)
+    expect(quickStart).toContain(`auth-api on :${auth ?? ''}`)
+    expect(quickStart).toContain(`MongoDB on :${mongo ?? ''}`)
+  })
+
   it(
     'prints its MongoDB and the README’s admin:create command, which makes an admin who can log in',
     { timeout: 240_000 },
