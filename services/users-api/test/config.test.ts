@@ -16,6 +16,8 @@ describe('users-api config', () => {
         connectTimeoutMs: 1000,
       },
       refreshTokenTtlMs: 30 * 86_400_000,
+      sessionMaxLifetimeMs: 90 * 86_400_000,
+      refreshReuseGraceMs: 0,
       passwordMinLength: 15,
       trustedProxies: [],
       corsOrigins: [],
@@ -38,5 +40,14 @@ describe('users-api config', () => {
     expect(
       loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins,
     ).toEqual(['https://a.example', 'https://b.example'])
+  })
+
+  it('takes an absolute session lifetime and a short reuse grace', () => {
+    expect(loadConfig({ SESSION_MAX_LIFETIME: '7d', REFRESH_REUSE_GRACE: '10s' })).toMatchObject({
+      sessionMaxLifetimeMs: 7 * 86_400_000,
+      refreshReuseGraceMs: 10_000,
+    })
+    expect(() => loadConfig({ SESSION_MAX_LIFETIME: '0s' })).toThrow(/SESSION_MAX_LIFETIME/)
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE: '5m' })).toThrow(/REFRESH_REUSE_GRACE/)
   })
 })
