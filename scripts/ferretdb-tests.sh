@@ -84,10 +84,12 @@ say "$("$bin" --version 2>&1 | sed -n 's/^version:[[:space:]]*//p' | head -n 1) 
 phase_done "build FerretDB (once per machine)"
 
 # psql from Debian's client package; test-all.sh makes sure a server answers on :5432.
-command -v psql >/dev/null 2>&1 || {
-  say "psql is needed (Debian package postgresql-client)"
-  exit 1
-}
+for tool in psql curl setsid; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    say "$tool is needed (Debian packages postgresql-client, curl, util-linux)"
+    exit 1
+  }
+done
 pg() { psql "$pg_url/postgres" -X -q -v ON_ERROR_STOP=1 "$@"; }
 pg -c 'select 1' >/dev/null || {
   say "PostgreSQL does not answer at $pg_url"
@@ -97,8 +99,12 @@ pg -c 'select 1' >/dev/null || {
 pg -c "drop database if exists $pg_database with (force)" -c "create database $pg_database"
 phase_done "recreate PostgreSQL database"
 
-port=$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => {
-  console.log(s.address().port); s.close() })")
+# A port free a moment ago; FerretDB fails to start (and says so) if another took it since.
+free_port() {
+  node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+    console.log(s.address().port); s.close() })"
+}
+port=$(free_port)
 log=${FERRETDB_LOG:-$(mktemp -t ferretdb.XXXXXX.log)}
 state=$(mktemp -d -t ferretdb-state.XXXXXX)
 ferretdb_pid=''
@@ -154,10 +160,6 @@ phase_done "compatibility suite (dev-mongo)"
 # users-api as a user would start it (pnpm start) on FerretDB: does it turn ready? If not,
 # every integration test would only wait out its timeout, so the suite is not run and the
 # reason is printed instead.
-free_port() {
-  node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => {
-    console.log(s.address().port); s.close() })"
-}
 users_port=$(free_port)
 auth_port=$(free_port)
 start_log=$(mktemp -t ferretdb-users-api.XXXXXX.log)
@@ -217,6 +219,8 @@ stop_ferretdb
 trap - EXIT
 phase_done "stop FerretDB"
 
+# FerretDB's log is kept when something failed, or when FERRETDB_LOG asked for it.
+if [ "$status" -eq 0 ] && [ -z "${FERRETDB_LOG:-}" ]; then rm -f "$log"; fi
 say "times:"
 printf '  %s\n' "${timings[@]}" >&2
 say "whole pass: $((SECONDS - started))s; tests $([ "$status" -eq 0 ] && echo passed || echo failed)"
