@@ -1,7 +1,11 @@
-import { ConfigError, listenWithGracefulShutdown, startTracing } from '@users-auth/service-kit'
-import { loadConfig } from './config.js'
+import { startTracing } from '@users-auth/service-kit/tracing'
 
-// The only module that reads the environment and listens.
+// The only module that reads the environment and listens. Tracing starts first and the rest is
+// imported after it, so node:http and the service's modules load instrumented (when it is on).
+const tracing = await startTracing(process.env, 'auth-api')
+const { ConfigError, listenWithGracefulShutdown } = await import('@users-auth/service-kit')
+const { loadConfig } = await import('./config.js')
+
 function fail(error: unknown): never {
   if (error instanceof ConfigError || (error instanceof Error && error.name === 'KeyConfigError')) {
     process.stderr.write(`auth-api: ${error.message}\n`)
@@ -16,8 +20,6 @@ try {
 } catch (error) {
   fail(error)
 }
-// Tracing before the service's modules load, so they load instrumented (when it is on).
-const tracing = await startTracing(process.env, 'auth-api')
 const { createAuthApi } = await import('./create-auth-api.js')
 const { app, config } = await createAuthApi(process.env).catch(fail)
 // Spans still buffered are sent once the last request is answered.

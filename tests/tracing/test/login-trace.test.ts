@@ -124,9 +124,24 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     await receiver.waitFor((spans) => spans.some((s) => s.name === 'argon2.hash'))
   })
 
-  it('loads the SDK in both services (the module probe works)', () => {
-    expect(loadedSdkModules(probes.users).join('\n')).toContain('@opentelemetry/sdk-node')
-    expect(loadedSdkModules(probes.auth).join('\n')).toContain('@opentelemetry/sdk-node')
+  it('loads the SDK in both services before the modules it instruments', () => {
+    // A module loaded before the SDK starts is not instrumented (node:http through fastify,
+    // whatever the loader), so the order is checked, not only the presence.
+    const position = (file: string, pattern: RegExp) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((url) => pattern.test(url))
+    const sdk = /\/@opentelemetry\/sdk-node\//
+    for (const [file, instrumented] of [
+      [probes.users, [/\/fastify\//, /\/mongoose\//, /\/ioredis\//, /\/undici\//]],
+      [probes.auth, [/\/fastify\//]],
+    ] as const) {
+      const started = position(file, sdk)
+      expect(started, file).toBeGreaterThanOrEqual(0)
+      for (const module of instrumented) {
+        expect(position(file, module), String(module)).toBeGreaterThan(started)
+      }
+    }
   })
 
   it("makes one login one trace across both services, under the client's traceparent", async () => {
