@@ -21,6 +21,14 @@ function withoutCostlyKeywords(schema: unknown): unknown {
 }
 
 /**
+ * An unknown field is reported twice: as a `false` sub-schema at its own path, then as the
+ * object's `additionalProperties` failure that names it; the renderer reads the second.
+ */
+function firstReportable<E extends { message: string }>(errors: E[]): E | undefined {
+  return errors.find((e) => e.message !== 'schema is false') ?? errors[0]
+}
+
+/**
  * TypeBox validation that answers with the first error only. A valid value costs one compiled
  * check (which stops at the first failing rule). TypeBox's error report evaluates every rule,
  * so an invalid value is first judged by the cheap rules alone (types, lengths, required and
@@ -38,7 +46,8 @@ export const firstErrorValidatorCompiler: FastifySchemaCompiler<TSchema> = ({
     const converted = httpPart === 'body' ? value : Value.Convert(schema, value)
     if (full.Check(converted)) return { value: converted }
     cheap ??= Compile(withoutCostlyKeywords(schema) as TSchema)
-    const first = cheap.Errors(converted)[0] ?? full.Errors(converted)[0]
+    const first =
+      firstReportable(cheap.Errors(converted)) ?? firstReportable(full.Errors(converted))
     return { error: first ? [first] : [] }
   }
 }
