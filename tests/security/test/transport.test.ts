@@ -83,7 +83,7 @@ describe('errors', () => {
       [api.get('/v1/users/me'), 401, 'UNAUTHORIZED'],
       [api.get('/v1/users', token), 403, 'FORBIDDEN'],
       [api.post('/v1/auth/login', {}), 400, 'VALIDATION_FAILED'],
-      [api.get('/v1/users/me/sessions/x', token), 404, 'NOT_FOUND'],
+      [api.get('/v1/users/me/sessions/x', token), 405, 'METHOD_NOT_ALLOWED'],
       [
         api.send({
           method: 'POST',
@@ -134,9 +134,14 @@ describe('errors', () => {
         expect(res.text).not.toMatch(
           /ECONNREFUSED|127\.0\.0\.1|mongodb:|Mongo\w*Error|undici|stack|at \w+ \(|\.ts:|node:/i,
         )
-        expect(Object.keys(problem).sort()).toEqual(
+        // /readyz adds the state of each dependency, in words (contract: Operational endpoints).
+        const { checks, ...rest } = problem as { checks?: Record<string, string> }
+        expect(Object.keys(rest).sort()).toEqual(
           ['code', 'detail', 'status', 'title', 'traceId', 'type'].sort(),
         )
+        for (const state of Object.values(checks ?? {})) {
+          expect(state).toMatch(/^(ok|failing|timed out|credential refused)$/)
+        }
         expectSecurityHeaders(res, service.url)
       }
     }
