@@ -35,7 +35,10 @@ const testPackages = [
 // its files and can change none of them (the images use 1000; any non-root id must do).
 const appUser = { uid: 10001, gid: 10001 }
 
-/** Runs a command as appUser when the test runs as root; otherwise the caller is unprivileged already. */
+/**
+ * The prefix that drops a command to appUser when the tests run as root; a test runner that
+ * is not root is unprivileged already and runs it as itself.
+ */
 function asAppUser(): string[] {
   if (process.getuid?.() !== 0) return []
   return [
@@ -90,7 +93,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-/** The environment the image gives its CMD, plus what the test configures. */
+/** The image's CMD, run in its app folder (the Dockerfile's WORKDIR). */
 function imageCommand(image: HostImage): { cwd: string; argv: string[] } {
   const [program, ...rest] = image.cmd
   // The image's node is the base image's; here it is the one running the tests.
