@@ -83,11 +83,14 @@ async function waitUntilQueued(auth: { url: string }, count: number): Promise<vo
 }
 
 /**
- * An HTTP hop in front of auth-api that forwards everything but holds the answers to password
- * verifications until released: logins stay in flight inside users-api, with no CPU spent,
- * for as long as the test needs.
+ * An HTTP hop in front of auth-api that forwards everything but holds the answers on one path
+ * (password hashing or verification) until released: signups or logins stay in flight inside
+ * users-api, with no CPU spent, for as long as the test needs.
  */
-async function holdingProxy(target: string): Promise<{
+async function holdingProxy(
+  target: string,
+  heldPath: string,
+): Promise<{
   url: string
   held: () => number
   release: () => void
@@ -116,7 +119,7 @@ async function holdingProxy(target: string): Promise<{
           })
           res.end(text)
         }
-        if (req.url === '/v1/passwords/verify' && !released) waiting.push(reply)
+        if (req.url === heldPath && !released) waiting.push(reply)
         else reply()
       })
     })
@@ -159,9 +162,10 @@ describe('SIGTERM', () => {
       HASH_QUEUE_LIMIT: '100',
       HASH_QUEUE_TIMEOUT_MS: '10000',
     })
+    const proxy = await holdingProxy(auth.url, '/v1/passwords/hash')
     const users = await startProcess('users-api', {
       INTERNAL_API_TOKEN: credential,
-      AUTH_API_URL: auth.url,
+      AUTH_API_URL: proxy.url,
       MONGODB_URI: databaseUri(inject('mongoUri'), `shutdown_${randomUUID().slice(0, 8)}`),
       RATE_LIMIT_IP_MAX: '1000',
       // This test is about draining, not deadlines: a busy machine must not turn it into one.
@@ -175,9 +179,11 @@ describe('SIGTERM', () => {
         body: JSON.stringify({ email: `drain${i}@example.com`, password: goodPassword }),
       }).then((r) => r.status),
     )
-    // Once every request has reached the service (all are waiting on argon2), stop it.
-    await waitUntilQueued(auth, 12)
+    // Once every request has reached the service (all are waiting on auth-api), stop it.
+    await until(() => proxy.held() === 12, 'every signup reached auth-api', 60_000)
     users.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    proxy.release()
     expect(await Promise.all(signups)).toEqual(Array.from({ length: 12 }, () => 201))
     expect(await exitCode(users.child)).toBe(0)
     await expect(fetch(`${users.url}/healthz`)).rejects.toThrow()
@@ -198,7 +204,7 @@ describe('SIGTERM', () => {
 
   it('finishes 18 logins in flight at SIGTERM before closing MongoDB, Redis and the auth-api pool', async () => {
     const auth = await startProcess('auth-api', { INTERNAL_API_TOKEN: credential, ...cheapArgon2 })
-    const proxy = await holdingProxy(auth.url)
+    const proxy = await holdingProxy(auth.url, '/v1/passwords/verify')
     const prefix = `test:shutdown:${randomUUID().slice(0, 8)}:`
     const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
     try {
@@ -232,7 +238,7 @@ describe('SIGTERM', () => {
         }).then((r) => r.status),
       )
       // Every login has checked its throttle in Redis and is waiting on auth-api.
-      await until(() => proxy.held() === emails.length, 'every login reached auth-api')
+      await until(() => proxy.held() === emails.length, 'every login reached auth-api', 60_000)
       users.child.kill('SIGTERM')
       // It stops accepting at once, while the logins are still waiting…
       await until(() => users.output().includes('"msg":"closing"'), 'users-api started closing')
