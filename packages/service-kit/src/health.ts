@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildProblem, type Problem, sendProblem } from './error-handler.js'
 import { problemError } from './problem-error.js'
 
-const NotReady = problemError('SERVICE_UNAVAILABLE', 'Not ready: %s not answering.')
+// The checks' states are in `checks`; "not answering" would be wrong for a refused credential.
+const NotReady = problemError('SERVICE_UNAVAILABLE', 'Not ready: waiting for %s.')
 
 export interface ReadinessCheck {
   name: string
