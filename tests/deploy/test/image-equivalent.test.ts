@@ -103,6 +103,9 @@ function imageCommand(image: HostImage): { cwd: string; argv: string[] } {
 describe.each(['users-api', 'auth-api'] as const)('the %s image', (name) => {
   test('holds production dependencies only: no test package, no sources or tests', () => {
     const image = images[name]
+    // Built as its Dockerfile says: a frozen install, then a production-only deploy.
+    expect(image.steps).toContain('pnpm install --frozen-lockfile --offline')
+    expect(image.steps.filter((s) => /\bdeploy\b/.test(s) && /--prod\b/.test(s))).toHaveLength(1)
     const installed = installedPackages(image.appDir)
     expect(installed.size).toBeGreaterThan(10)
     expect(testPackages.filter((p) => installed.has(p))).toEqual([])
