@@ -45,7 +45,8 @@ export function openDatabase(options: DatabaseOptions): Database {
           heartbeatFrequencyMS: 2000,
         })
         await Promise.all([users.createCollection(), sessions.createCollection()])
-        await Promise.all([users.createIndexes(), sessions.createIndexes()])
+        const [, expiry] = await Promise.all([users.createIndexes(), createSessionIndexes()])
+        if (expiry === 'sweep') startSweep()
         state.indexed = true
         return
       } catch (error) {
@@ -53,6 +54,42 @@ export function openDatabase(options: DatabaseOptions): Database {
         await sleep(1000)
       }
     }
+  }
+  /**
+   * The sessions' indexes; on an engine without TTL indexes (FerretDB 1.x) the same indexes
+   * without expiry, and expired sessions are swept instead (reads already ignore them).
+   */
+  const createSessionIndexes = async (): Promise<'ttl' | 'sweep'> => {
+    try {
+      await sessions.createIndexes()
+      return 'ttl'
+    } catch (error) {
+      if (!isTtlUnsupported(error)) throw error
+      for (const [fields, indexOptions] of sessions.schema.indexes()) {
+        const {
+          expires: _expires,
+          expireAfterSeconds: _ttl,
+          ...rest
+        } = indexOptions as Record<string, unknown>
+        await sessions.db
+          .collection(sessions.collection.collectionName)
+          .createIndexes([{ ...rest, key: fields as Record<string, 1> }])
+      }
+      options.onError?.(
+        new Error('this MongoDB engine has no TTL indexes: expired sessions are swept every 60 s'),
+      )
+      return 'sweep'
+    }
+  }
+  let sweep: NodeJS.Timeout | undefined
+  const startSweep = (): void => {
+    sweep = setInterval(() => {
+      sessions
+        .deleteMany({ expiresAt: { $lte: new Date() } })
+        .exec()
+        .catch((error: unknown) => options.onError?.(error))
+    }, 60_000)
+    sweep.unref()
   }
   const connecting = connect()
 
@@ -66,6 +103,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     },
     async close() {
       state.closed = true
+      clearInterval(sweep)
       await connection.close()
       await connecting
     },
@@ -92,6 +130,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     error.name === 'MongooseError' &&
     /initial connection|not connected|buffering/i.test(error.message)
   )
+}
+
+/** The engine refuses TTL indexes (code 238 NotImplemented on `expireAfterSeconds`). */
+function isTtlUnsupported(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return code === 238 && typeof message === 'string' && message.includes('expireAfterSeconds')
 }
 
 export function isDuplicateKey(error: unknown): boolean {

@@ -71,26 +71,24 @@ export function sessionQueries({ sessions, users }: Database) {
      */
     async rotate(id: string, presentedHash: string, rotation: Rotation): Promise<boolean> {
       const { previous, ...set } = rotation
-      const rotated = await sessions
-        .findOneAndUpdate(
-          { _id: id, refreshTokenHash: presentedHash },
-          {
-            $set: {
-              ...set,
-              ...(previous
-                ? {
-                    previousTokenHash: previous.tokenHash,
-                    previousRotatedAt: previous.rotatedAt,
-                    previousPair: previous.sealedPair,
-                  }
-                : {}),
-            },
-            $push: { rotatedTokenHashes: { $each: [presentedHash], $slice: -rotatedHashesKept } },
+      // A plain conditional update (no findAndModify projection): portable to every engine.
+      const { modifiedCount } = await sessions.updateOne(
+        { _id: id, refreshTokenHash: presentedHash },
+        {
+          $set: {
+            ...set,
+            ...(previous
+              ? {
+                  previousTokenHash: previous.tokenHash,
+                  previousRotatedAt: previous.rotatedAt,
+                  previousPair: previous.sealedPair,
+                }
+              : {}),
           },
-          { returnDocument: 'after', projection: { _id: 1 } },
-        )
-        .lean()
-      return rotated !== null
+          $push: { rotatedTokenHashes: { $each: [presentedHash], $slice: -rotatedHashesKept } },
+        },
+      )
+      return modifiedCount === 1
     },
 
     /**
