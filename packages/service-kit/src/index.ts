@@ -10,7 +10,7 @@ export { problemContentType, type ErrorMapper, type Problem } from './error-hand
 export { NotReadyState, type ReadinessCheck } from './health.js'
 export { captureLogs } from './log-capture.js'
 export { createLogger, type LoggerSettings } from './logger.js'
-export type { OpenApiInfo } from './openapi.js'
+export { documentedOnly, type OpenApiInfo } from './openapi.js'
 export { problemCodes, type ProblemCode } from './problem-codes.js'
 export {
   problemError,

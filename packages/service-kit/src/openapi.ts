@@ -52,6 +52,25 @@ function asDocumented(node: Json): Json {
   return out
 }
 
+/**
+ * Key under which a schema carries keywords for the document only: limits that a later rule
+ * enforces with its own reason (e.g. the password policy's configurable minimum), which
+ * request validation must not pre-empt with a schema error.
+ */
+export const documentedOnly = 'x-documented'
+
+/** Merges each schema's document-only keywords into it, for the document. */
+function applyDocumentedOnly(node: Json): Json {
+  if (Array.isArray(node)) return node.map(applyDocumentedOnly)
+  if (!isObject(node)) return node
+  const out: JsonObject = {}
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== documentedOnly) out[key] = applyDocumentedOnly(value)
+  }
+  const extra = node[documentedOnly]
+  return isObject(extra) ? { ...out, ...extra } : out
+}
+
 /** Replaces every subschema equal to a named one with a `$ref` to it (the root excepted). */
 function refNamed(node: Json, named: Map<string, string>, isRoot = true): Json {
   if (!isRoot && isObject(node)) {
@@ -154,7 +173,8 @@ function finishDocument(document: JsonObject, info: OpenApiInfo): JsonObject {
     named.set(canonical(json), name)
     components[name] = json
   }
-  const paths = isObject(document.paths) ? document.paths : {}
+  const documented = applyDocumentedOnly(isObject(document.paths) ? document.paths : {})
+  const paths = isObject(documented) ? documented : {}
   for (const item of Object.values(paths)) {
     if (!isObject(item)) continue
     for (const [method, operation] of Object.entries(item)) {
