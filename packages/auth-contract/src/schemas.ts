@@ -9,21 +9,36 @@ export const maxPasswordBytes = 1024
 export const RoleSchema = Type.Union([Type.Literal('user'), Type.Literal('admin')])
 export type Role = Static<typeof RoleSchema>
 
+// The bounds on replies below are generous truths about what auth-api sends: users-api's
+// client checks replies against these schemas, so a tight guess would refuse a real answer.
+const phcHashMaxLength = 512
+const accessTokenMaxLength = 8192
+
 export const HashRequestSchema = Type.Object(
   { password: Type.String({ minLength: 1, maxLength: maxPasswordBytes }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ password: 'plum tractor velvet orbit 47' }] },
 )
 export type HashRequest = Static<typeof HashRequestSchema>
 
-export const HashResponseSchema = Type.Object({ hash: Type.String() })
+export const HashResponseSchema = Type.Object({
+  hash: Type.String({ maxLength: phcHashMaxLength, description: 'An argon2id PHC string' }),
+})
 export type HashResponse = Static<typeof HashResponseSchema>
 
 export const VerifyRequestSchema = Type.Object(
   {
     password: Type.String({ minLength: 1, maxLength: maxPasswordBytes }),
-    hash: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]),
+    hash: Type.Union([Type.String({ minLength: 1, maxLength: phcHashMaxLength }), Type.Null()]),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        password: 'plum tractor velvet orbit 47',
+        hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$TbUHfTeJ7tfIuS0x4F4FpZ9Y9bi1mKSxIc2aPC2hImg',
+      },
+    ],
+  },
 )
 export type VerifyRequest = Static<typeof VerifyRequestSchema>
 
@@ -39,30 +54,42 @@ export const TokenRequestSchema = Type.Object(
     sid: Type.String({ minLength: 1, maxLength: 128 }),
     roles: Type.Array(RoleSchema, { maxItems: 8, uniqueItems: true }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        sub: '665f1c2ab4e9d3a1c0f7e812',
+        sid: '0b6f1f2e-8c1d-4e43-9a57-3f0e2f1c9d4a',
+        roles: ['user'],
+      },
+    ],
+  },
 )
 export type TokenRequest = Static<typeof TokenRequestSchema>
 
 export const TokenResponseSchema = Type.Object({
-  accessToken: Type.String(),
-  expiresIn: Type.Integer({ minimum: 1 }),
+  accessToken: Type.String({ maxLength: accessTokenMaxLength }),
+  expiresIn: Type.Integer({ minimum: 1, maximum: 2_147_483_647, format: 'int32' }),
 })
 export type TokenResponse = Static<typeof TokenResponseSchema>
 
+const jwkName = Type.String({ maxLength: 32 })
+const jwkNumber = (maxLength: number) => Type.Optional(Type.String({ maxLength }))
+
 export const PublicJwkSchema = Type.Object({
-  kty: Type.String(),
-  kid: Type.String(),
-  alg: Type.String(),
+  kty: jwkName,
+  kid: Type.String({ maxLength: 256 }),
+  alg: jwkName,
   use: Type.Literal('sig'),
-  crv: Type.Optional(Type.String()),
-  x: Type.Optional(Type.String()),
-  y: Type.Optional(Type.String()),
-  n: Type.Optional(Type.String()),
-  e: Type.Optional(Type.String()),
+  crv: Type.Optional(jwkName),
+  x: jwkNumber(256),
+  y: jwkNumber(256),
+  n: jwkNumber(4096),
+  e: jwkNumber(32),
 })
 export type PublicJwk = Static<typeof PublicJwkSchema>
 
-export const JwksSchema = Type.Object({ keys: Type.Array(PublicJwkSchema) })
+export const JwksSchema = Type.Object({ keys: Type.Array(PublicJwkSchema, { maxItems: 100 }) })
 export type Jwks = Static<typeof JwksSchema>
 
 /** auth-api's answer to a caller whose service credential it accepts. */

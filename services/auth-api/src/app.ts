@@ -30,6 +30,12 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
         'Internal: argon2id password hashing and access-token signing. Requires the service credential.',
       bearer: 'service-credential',
       internal: true,
+      tags: [
+        { name: 'passwords', description: 'argon2id hashing and verification.' },
+        { name: 'tokens', description: 'Access-token signing.' },
+        { name: 'credential', description: 'The service credential check.' },
+        { name: 'keys', description: 'The public keys that verify access tokens.' },
+      ],
     },
     readiness: [
       {

@@ -2,8 +2,21 @@ import { TokenRequestSchema, TokenResponseSchema } from '@users-auth/auth-contra
 import { problemResponses } from '@users-auth/service-kit'
 
 export const mintRoute = {
+  operationId: 'mintAccessToken',
   summary: 'Mint an access token (JWT, typ at+jwt) for a user session',
+  description:
+    'Signs `sub`, `sid` and `roles` with the active key, with the configured issuer, ' +
+    'audience and lifetime.',
+  tags: ['tokens'],
   security: [{ bearer: [] }],
   body: TokenRequestSchema,
-  response: { 200: TokenResponseSchema, ...problemResponses(400, 401, 413, 415) },
+  response: {
+    200: TokenResponseSchema,
+    ...problemResponses(
+      'VALIDATION_FAILED',
+      'UNAUTHORIZED',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+    ),
+  },
 }
