@@ -1,15 +1,33 @@
-import { problemResponses } from '@users-auth/service-kit'
+import { documentedOnly, problemResponses } from '@users-auth/service-kit'
 import { Type, type Static } from 'typebox'
 
-// Shapes shared by every route that returns a user or a session.
+/** A MongoDB ObjectId as users-api writes it: 24 lowercase hex digits. */
+export const ObjectIdSchema = Type.String({
+  minLength: 24,
+  maxLength: 24,
+  pattern: '^[0-9a-f]{24}$',
+})
+/** A session id: a UUID (RFC 9562), as users-api makes them. */
+export const SessionIdSchema = Type.String({
+  minLength: 36,
+  maxLength: 36,
+  pattern: '^[0-9a-f-]{36}$',
+})
+const DateTimeSchema = Type.String({ format: 'date-time', maxLength: 40 })
+
+// Shapes shared by every route that returns a user or a session. Their bounds document what
+// users-api writes; serialisation does not enforce them.
 export const UserSchema = Type.Object(
   {
-    id: Type.String(),
-    email: Type.String(),
-    name: Type.String(),
-    roles: Type.Array(Type.Union([Type.Literal('user'), Type.Literal('admin')])),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    id: ObjectIdSchema,
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    name: Type.String({ maxLength: 100 }),
+    roles: Type.Array(Type.Union([Type.Literal('user'), Type.Literal('admin')]), {
+      maxItems: 2,
+      uniqueItems: true,
+    }),
+    createdAt: DateTimeSchema,
+    updatedAt: DateTimeSchema,
   },
   { additionalProperties: false },
 )
@@ -17,10 +35,24 @@ export const UserSchema = Type.Object(
 export const SessionSchema = Type.Object(
   {
     user: UserSchema,
-    accessToken: Type.String(),
-    refreshToken: Type.String(),
+    accessToken: Type.String({
+      maxLength: 8192,
+      pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+      description: 'A JWT (typ at+jwt) to send as `Authorization: Bearer …`',
+    }),
+    refreshToken: Type.String({
+      minLength: 80,
+      maxLength: 80,
+      pattern: '^[0-9a-f-]{36}\\.[A-Za-z0-9_-]{43}$',
+      description: 'Opaque, single use: rotated by every refresh',
+    }),
     tokenType: Type.Literal('Bearer'),
-    expiresIn: Type.Integer({ description: 'seconds' }),
+    expiresIn: Type.Integer({
+      minimum: 1,
+      maximum: 2_147_483_647,
+      format: 'int32',
+      description: 'Seconds until the access token expires',
+    }),
   },
   { additionalProperties: false },
 )
@@ -34,52 +66,122 @@ export const EmailSchema = Type.String({
   pattern: '^\\s*[^\\s@]+@[^\\s@.]+(?:\\.[^\\s@.]+)+\\s*$',
 })
 
-/** Any password a client sends; the policy for new ones is checked in the domain. */
+/** Any password a client sends to be checked: any may be tried. 1,024 is the wire limit. */
 export const PasswordInputSchema = Type.String({ minLength: 1, maxLength: 1024 })
+
+/**
+ * A new password. Its minimum is the policy's, configurable (`PASSWORD_MIN_LENGTH`), so the
+ * document states the default while validation leaves length to the policy, which answers with
+ * its own reason.
+ */
+export const NewPasswordSchema = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description:
+    'At least 15 characters (code points after NFKC) by default; the deployment may set ' +
+    'another minimum (PASSWORD_MIN_LENGTH, 8 or more). At most 128 characters. Refused when ' +
+    'common, easy to guess, or built from the email address or name; no composition rules.',
+  [documentedOnly]: { minLength: 15 },
+})
 export const NameSchema = Type.String({ maxLength: 100 })
 
+// An address unlikely to be registered and a passphrase the default policy accepts, so that
+// "Try it out" succeeds unchanged (once), and the login example that signs in with them.
+const exampleAccount = {
+  email: 'try-it-out.k7q2m9@example.com',
+  password: 'plum tractor velvet orbit 47',
+}
+
 export const SignupBodySchema = Type.Object(
-  { email: EmailSchema, password: PasswordInputSchema, name: Type.Optional(NameSchema) },
-  { additionalProperties: false },
+  { email: EmailSchema, password: NewPasswordSchema, name: Type.Optional(NameSchema) },
+  { additionalProperties: false, examples: [{ ...exampleAccount, name: 'Ada Example' }] },
 )
 export type SignupBody = Static<typeof SignupBodySchema>
 
 export const LoginBodySchema = Type.Object(
   { email: EmailSchema, password: PasswordInputSchema },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [exampleAccount] },
 )
 
 export const RefreshBodySchema = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 256 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        refreshToken:
+          '0b6f1f2e-8c1d-4e43-9a57-3f0e2f1c9d4a.c2FtcGxlLXJlZnJlc2gtdG9rZW4tbm90LWEtcmVhbC1',
+      },
+    ],
+  },
 )
 
 const bearer = [{ bearer: [] }]
 
+// The answers every route with a JSON body can give before its handler runs.
+const bodyProblems = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const
+
 export const signupRoute = {
+  operationId: 'signup',
   summary: 'Create an account and start a session',
+  description:
+    'Creates the account and its first session, and answers with both tokens and ' +
+    '`Location: /v1/users/{id}`. The password must satisfy the policy (400 with the reason ' +
+    'otherwise). Spends from the per-IP budget (429 with `Retry-After` when spent).',
   tags: ['auth'],
   body: SignupBodySchema,
-  response: { 201: SessionSchema, ...problemResponses(400, 409, 413, 415, 429, 503) },
+  response: {
+    201: SessionSchema,
+    ...problemResponses(...bodyProblems, 'EMAIL_TAKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
+  },
 }
 
 export const loginRoute = {
+  operationId: 'login',
   summary: 'Start a session with email and password',
+  description:
+    'An unknown email and a wrong password get the same answer, after the same work. Spends ' +
+    'from the per-IP budget; repeated failures for one account slow it down (429 with ' +
+    '`Retry-After`).',
   tags: ['auth'],
   body: LoginBodySchema,
-  response: { 200: SessionSchema, ...problemResponses(400, 401, 413, 415, 429, 503) },
+  response: {
+    200: SessionSchema,
+    ...problemResponses(
+      ...bodyProblems,
+      'INVALID_CREDENTIALS',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
 }
 
 export const refreshRoute = {
+  operationId: 'refreshSession',
   summary: 'Rotate the refresh token and get a new access token',
+  description:
+    'Every refresh token is single use: the answer carries its successor. Presenting a ' +
+    'refresh token that was already rotated ends the whole session (REFRESH_TOKEN_REUSED). ' +
+    'Spends from the per-IP budget.',
   tags: ['auth'],
   body: RefreshBodySchema,
-  response: { 200: SessionSchema, ...problemResponses(400, 401, 413, 415, 429, 503) },
+  response: {
+    200: SessionSchema,
+    ...problemResponses(
+      ...bodyProblems,
+      'REFRESH_TOKEN_INVALID',
+      'REFRESH_TOKEN_REUSED',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
 }
 
 export const logoutRoute = {
+  operationId: 'logout',
   summary: 'End the session of the presented access token',
+  description: 'The access token and the session’s refresh token stop working at once.',
   tags: ['auth'],
   security: bearer,
-  response: { 204: Type.Null(), ...problemResponses(401, 503) },
+  response: { 204: Type.Null(), ...problemResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE') },
 }

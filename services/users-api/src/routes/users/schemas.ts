@@ -1,107 +1,197 @@
 import { problemResponses } from '@users-auth/service-kit'
 import { Type } from 'typebox'
-import { NameSchema, PasswordInputSchema, UserSchema } from '../auth/schemas.js'
+import {
+  NameSchema,
+  NewPasswordSchema,
+  ObjectIdSchema,
+  PasswordInputSchema,
+  SessionIdSchema,
+  UserSchema,
+} from '../auth/schemas.js'
 
 const bearer = [{ bearer: [] }]
-const ObjectIdSchema = Type.String({ pattern: '^[0-9a-f]{24}$' })
 
 export const SessionInfoSchema = Type.Object(
   {
-    id: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastUsedAt: Type.String({ format: 'date-time' }),
-    userAgent: Type.String(),
+    id: SessionIdSchema,
+    createdAt: Type.String({ format: 'date-time', maxLength: 40 }),
+    lastUsedAt: Type.String({ format: 'date-time', maxLength: 40 }),
+    userAgent: Type.String({ maxLength: 256, description: 'As the client sent it, cut to 256' }),
     current: Type.Boolean(),
   },
   { additionalProperties: false },
 )
 
+// The answers every route with a JSON body can give before its handler runs.
+const bodyProblems = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const
+// The answers every admin route can give before its handler runs.
+const adminProblems = ['UNAUTHORIZED', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'] as const
+
 export const getMeRoute = {
+  operationId: 'getMe',
   summary: 'The signed-in user',
+  description: 'The account of the presented access token.',
   tags: ['users'],
   security: bearer,
-  response: { 200: UserSchema, ...problemResponses(401, 503) },
+  response: { 200: UserSchema, ...problemResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE') },
 }
 
 export const patchMeRoute = {
+  operationId: 'updateMe',
   summary: 'Change the signed-in user’s name',
-  tags: ['users'],
-  security: bearer,
-  body: Type.Object({ name: NameSchema }, { additionalProperties: false }),
-  response: { 200: UserSchema, ...problemResponses(400, 401, 413, 415, 503) },
-}
-
-export const changePasswordRoute = {
-  summary: 'Change the password; ends every other session',
+  description: 'Sets the display name (at most 100 characters).',
   tags: ['users'],
   security: bearer,
   body: Type.Object(
-    { currentPassword: PasswordInputSchema, newPassword: PasswordInputSchema },
-    { additionalProperties: false },
+    { name: NameSchema },
+    { additionalProperties: false, examples: [{ name: 'Ada Lovelace' }] },
   ),
-  response: { 204: Type.Null(), ...problemResponses(400, 401, 413, 415, 429, 503) },
+  response: {
+    200: UserSchema,
+    ...problemResponses(...bodyProblems, 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE'),
+  },
+}
+
+export const changePasswordRoute = {
+  operationId: 'changePassword',
+  summary: 'Change the password; ends every other session',
+  description:
+    'Needs the current password (401 INVALID_CREDENTIALS when wrong); the new one must ' +
+    'satisfy the policy (400 with the reason otherwise). Spends from the per-IP budget, and ' +
+    'repeated wrong passwords slow the account down (429 with `Retry-After`).',
+  tags: ['users'],
+  security: bearer,
+  body: Type.Object(
+    { currentPassword: PasswordInputSchema, newPassword: NewPasswordSchema },
+    {
+      additionalProperties: false,
+      examples: [
+        {
+          currentPassword: 'plum tractor velvet orbit 47',
+          newPassword: 'amber walrus quietly juggles 9',
+        },
+      ],
+    },
+  ),
+  response: {
+    204: Type.Null(),
+    ...problemResponses(
+      ...bodyProblems,
+      'UNAUTHORIZED',
+      'INVALID_CREDENTIALS',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
 }
 
 export const deleteMeRoute = {
+  operationId: 'deleteMe',
   summary: 'Delete the signed-in user and all its sessions',
+  description:
+    'Needs the password (401 INVALID_CREDENTIALS when wrong). Spends from the per-IP budget, ' +
+    'and repeated wrong passwords slow the account down (429 with `Retry-After`).',
   tags: ['users'],
   security: bearer,
-  body: Type.Object({ password: PasswordInputSchema }, { additionalProperties: false }),
-  response: { 204: Type.Null(), ...problemResponses(400, 401, 413, 415, 429, 503) },
+  body: Type.Object(
+    { password: PasswordInputSchema },
+    { additionalProperties: false, examples: [{ password: 'plum tractor velvet orbit 47' }] },
+  ),
+  response: {
+    204: Type.Null(),
+    ...problemResponses(
+      ...bodyProblems,
+      'UNAUTHORIZED',
+      'INVALID_CREDENTIALS',
+      'RATE_LIMITED',
+      'SERVICE_UNAVAILABLE',
+    ),
+  },
 }
 
 export const listSessionsRoute = {
+  operationId: 'listMySessions',
   summary: 'The signed-in user’s sessions',
+  description: 'The account’s sessions, most recently used first (at most 100).',
   tags: ['sessions'],
   security: bearer,
   response: {
-    200: Type.Object({ items: Type.Array(SessionInfoSchema) }, { additionalProperties: false }),
-    ...problemResponses(401, 503),
+    200: Type.Object(
+      { items: Type.Array(SessionInfoSchema, { maxItems: 100 }) },
+      { additionalProperties: false },
+    ),
+    ...problemResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE'),
   },
 }
 
 export const revokeSessionRoute = {
+  operationId: 'revokeMySession',
   summary: 'End one of the signed-in user’s sessions',
+  description:
+    'Its access and refresh tokens stop working at once. 404 for a session that is not ' +
+    'the caller’s or no longer live.',
   tags: ['sessions'],
   security: bearer,
-  params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) }),
-  response: { 204: Type.Null(), ...problemResponses(400, 401, 404, 503) },
+  params: Type.Object({ id: SessionIdSchema }),
+  response: {
+    204: Type.Null(),
+    ...problemResponses('VALIDATION_FAILED', 'UNAUTHORIZED', 'NOT_FOUND', 'SERVICE_UNAVAILABLE'),
+  },
 }
 
 export const listUsersRoute = {
+  operationId: 'listUsers',
   summary: 'All users, paged (admin)',
+  description:
+    'Oldest first, `limit` at a time (default 20); pass `nextCursor` as `cursor` for the ' +
+    'next page, until it is null.',
   tags: ['admin'],
   security: bearer,
   querystring: Type.Object(
     {
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'default 20' })),
+      limit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100, format: 'int32', description: 'default 20' }),
+      ),
       cursor: Type.Optional(ObjectIdSchema),
     },
     { additionalProperties: false },
   ),
   response: {
     200: Type.Object(
-      { items: Type.Array(UserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+      {
+        items: Type.Array(UserSchema, { maxItems: 100 }),
+        nextCursor: Type.Union([ObjectIdSchema, Type.Null()]),
+      },
       { additionalProperties: false },
     ),
-    ...problemResponses(400, 401, 403, 503),
+    ...problemResponses('VALIDATION_FAILED', ...adminProblems),
   },
 }
 
 const byId = { params: Type.Object({ id: ObjectIdSchema }) }
 
 export const getUserRoute = {
+  operationId: 'getUser',
   summary: 'One user (admin)',
+  description: 'The account with this id.',
   tags: ['admin'],
   security: bearer,
   ...byId,
-  response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 503) },
+  response: {
+    200: UserSchema,
+    ...problemResponses('VALIDATION_FAILED', ...adminProblems, 'NOT_FOUND'),
+  },
 }
 
 export const deleteUserRoute = {
+  operationId: 'deleteUser',
   summary: 'Delete a user and all its sessions (admin)',
+  description: 'The account and every session of it; its tokens stop working at once.',
   tags: ['admin'],
   security: bearer,
   ...byId,
-  response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404, 503) },
+  response: {
+    204: Type.Null(),
+    ...problemResponses('VALIDATION_FAILED', ...adminProblems, 'NOT_FOUND'),
+  },
 }

@@ -13,9 +13,13 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox<WellKnownOptions> = async (app,
     '/jwks.json',
     {
       schema: {
+        operationId: 'getJwks',
         summary: 'Public keys that verify access tokens',
+        description:
+          'The JWK set (RFC 7517) of auth-api’s signing keys, cached; verify access tokens ' +
+          'locally with it. Cacheable for 5 minutes.',
         tags: ['keys'],
-        response: { 200: JwksSchema, ...problemResponses(503) },
+        response: { 200: JwksSchema, ...problemResponses('SERVICE_UNAVAILABLE') },
       },
     },
     async (_request, reply) => {
