@@ -64,6 +64,17 @@ interface Proxy {
 /** nginx with the repository's configuration in front of `upstream` (host:port). */
 async function startNginx(upstream: string, options: { docs: boolean }): Promise<Proxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'users-auth-nginx-'))
+  return configureAndStart(dir, upstream, options).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  })
+}
+
+async function configureAndStart(
+  dir: string,
+  upstream: string,
+  options: { docs: boolean },
+): Promise<Proxy> {
   const certs = path.join(dir, 'certs')
   mkdirSync(certs)
   const cert = spawnSync('sh', [path.join(nginxDir, 'dev-cert.sh')], {
