@@ -125,6 +125,8 @@ ARGON2_ITERATIONS: {{ $v.config.argon2Iterations | toString | quote }}
 ARGON2_PARALLELISM: {{ $v.config.argon2Parallelism | toString | quote }}
 {{- with $v.config.hashThreads }}
 HASH_THREADS: {{ . | toString | quote }}
+{{- /* libuv sizes its pool from the environment the process starts with. */}}
+UV_THREADPOOL_SIZE: {{ . | toString | quote }}
 {{- end }}
 {{- with $v.config.hashQueueLimit }}
 HASH_QUEUE_LIMIT: {{ . | toString | quote }}
@@ -169,6 +171,13 @@ HASH_QUEUE_LIMIT: {{ . | toString | quote }}
 {{- /* One hashing thread per CPU of the limit: os.availableParallelism() would see the
 node's CPUs, not the container's share. */}}
 - name: HASH_THREADS
+  valueFrom:
+    resourceFieldRef:
+      containerName: {{ .name }}
+      resource: limits.cpu
+      divisor: "1"
+{{- /* libuv sizes its pool from the environment the process starts with. */}}
+- name: UV_THREADPOOL_SIZE
   valueFrom:
     resourceFieldRef:
       containerName: {{ .name }}

@@ -48,11 +48,17 @@ export function serviceEnvFields(defaultPort: number) {
       [Type.Literal('development'), Type.Literal('production'), Type.Literal('test')],
       {
         default: 'development',
+        description: 'production requires every secret and never uses a development default.',
       },
     ),
-    PORT: Type.Integer({ minimum: 0, maximum: 65535, default: defaultPort }),
-    HOST: Type.String({ default: '0.0.0.0' }),
-    LOG_LEVEL: Type.String({ default: 'info' }),
+    PORT: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: defaultPort,
+      description: 'Listen port (users-api 3000, auth-api 4000).',
+    }),
+    HOST: Type.String({ default: '0.0.0.0', description: 'Listen address.' }),
+    LOG_LEVEL: Type.String({ default: 'info', description: 'pino level.' }),
   }
 }
 

@@ -10,20 +10,64 @@ import {
 } from '@users-auth/service-kit'
 import { Type } from 'typebox'
 
-const EnvSchema = Type.Object({
+/** Every variable auth-api reads; the README's table is generated from these descriptions. */
+export const EnvSchema = Type.Object({
   ...serviceEnvFields(4000),
-  INTERNAL_API_TOKEN: Type.Optional(Type.String()),
-  JWT_PRIVATE_KEYS: Type.Optional(Type.String()),
-  JWT_ISSUER: Type.String({ default: 'users-auth' }),
-  JWT_AUDIENCE: Type.String({ default: 'users-auth' }),
-  ACCESS_TOKEN_TTL: Type.String({ default: '15m' }),
-  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 1024, default: 19456 }),
-  ARGON2_ITERATIONS: Type.Integer({ minimum: 1, default: 2 }),
-  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
-  HASH_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })),
-  HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })),
-  HASH_QUEUE_LIMIT: Type.Optional(Type.Integer({ minimum: 0 })),
-  HASH_QUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 500 }),
+  INTERNAL_API_TOKEN: Type.Optional(
+    Type.String({
+      description:
+        'Service credentials accepted from callers, comma-separated (several while rotating). Required in production, each at least 32 characters; the development credential elsewhere.',
+    }),
+  ),
+  JWT_PRIVATE_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'Private JWK set `{"keys":[...]}`, Ed25519 or P-256; the first signs, all are published. Required in production; generated at start elsewhere. `pnpm --silent --filter auth-api keygen` or the image\'s `node dist/keygen.js` prints one.',
+    }),
+  ),
+  JWT_ISSUER: Type.String({ default: 'users-auth', description: "Access tokens' `iss`." }),
+  JWT_AUDIENCE: Type.String({ default: 'users-auth', description: "Access tokens' `aud`." }),
+  ACCESS_TOKEN_TTL: Type.String({ default: '15m', description: 'Access-token lifetime.' }),
+  ARGON2_MEMORY_KIB: Type.Integer({
+    minimum: 1024,
+    default: 19456,
+    description:
+      'argon2id memory (OWASP); raising a cost rehashes passwords at their next login. Stored hashes costing over 4× are refused.',
+  }),
+  ARGON2_ITERATIONS: Type.Integer({ minimum: 1, default: 2, description: 'argon2id passes.' }),
+  ARGON2_PARALLELISM: Type.Integer({
+    minimum: 1,
+    maximum: 16,
+    default: 1,
+    description: 'argon2id lanes.',
+  }),
+  HASH_THREADS: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 128,
+      description:
+        'Hashing threads; unset: the CPU count. libuv takes its pool size from UV_THREADPOOL_SIZE at process start, so set both (the chart does).',
+    }),
+  ),
+  HASH_CONCURRENCY: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 128,
+      description: 'Hash and verify jobs running at once; unset: HASH_THREADS.',
+    }),
+  ),
+  HASH_QUEUE_LIMIT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'Jobs allowed to wait for a slot (unset: 8 × HASH_CONCURRENCY); beyond it, 503 with Retry-After at once.',
+    }),
+  ),
+  HASH_QUEUE_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 500,
+    description: 'Longest wait for a slot before 503 with Retry-After.',
+  }),
 })
 
 export interface Argon2Params {

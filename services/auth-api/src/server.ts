@@ -14,11 +14,20 @@ function fail(error: unknown): never {
   throw error
 }
 
+// argon2 runs on libuv's pool, sized from UV_THREADPOOL_SIZE when the pool first starts: for an
+// ES module entry that is before any of our code runs, so only the starting environment counts.
+let threads = 0
 try {
-  // argon2 runs on libuv's pool, which is sized once, before its first use.
-  process.env.UV_THREADPOOL_SIZE = String(loadConfig(process.env).hashing.threads)
+  threads = loadConfig(process.env).hashing.threads
 } catch (error) {
   fail(error)
+}
+const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4)
+if (poolSize < threads) {
+  process.stderr.write(
+    `auth-api: HASH_THREADS is ${String(threads)} but libuv's pool has ${String(poolSize)} threads; ` +
+      `start the process with UV_THREADPOOL_SIZE=${String(threads)} (the chart does)\n`,
+  )
 }
 const { createAuthApi } = await import('./create-auth-api.js')
 const { app, config } = await createAuthApi(process.env).catch(fail)

@@ -1,7 +1,7 @@
 import { captureLogs, createLogger } from '@users-auth/service-kit'
 import type { FastifyInstance } from 'fastify'
 import { createAuthApi } from '../src/create-auth-api.js'
-import { loadConfig, type Config } from '../src/config.js'
+import type { Config } from '../src/config.js'
 import { generateKeyRing, type KeyRing } from '../src/crypto/key-ring.js'
 
 export const testCredential = 'test-credential-0123456789abcdef0123456789'
@@ -13,10 +13,6 @@ export const cheapEnv = {
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_ITERATIONS: '1',
   LOG_LEVEL: 'info',
-}
-
-export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ ...cheapEnv, ...env })
 }
 
 export interface Harness {

@@ -10,33 +10,125 @@ import {
 import { Type } from 'typebox'
 import type { LockoutPolicy } from './throttle/login-throttle.js'
 
-const EnvSchema = Type.Object({
+/** Every variable users-api reads; the README's table is generated from these descriptions. */
+export const EnvSchema = Type.Object({
   ...serviceEnvFields(3000),
-  MONGODB_URI: Type.Optional(Type.String()),
-  MONGODB_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 3000 }),
-  AUTH_API_URL: Type.String({ default: 'http://127.0.0.1:4000' }),
-  AUTH_API_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1000 }),
-  AUTH_API_DEADLINE_MS: Type.Integer({ minimum: 50, default: 2000 }),
-  AUTH_API_BREAKER_HALF_OPEN_MS: Type.Integer({ minimum: 100, maximum: 10_000, default: 5000 }),
-  INTERNAL_API_TOKEN: Type.Optional(Type.String()),
-  JWT_ISSUER: Type.String({ default: 'users-auth' }),
-  JWT_AUDIENCE: Type.String({ default: 'users-auth' }),
-  REFRESH_TOKEN_TTL: Type.String({ default: '30d' }),
-  SESSION_MAX_LIFETIME: Type.String({ default: '90d' }),
-  REFRESH_REUSE_GRACE: Type.String({ default: '0s' }),
-  REDIS_URL: Type.Optional(Type.String()),
-  REDIS_PREFIX: Type.String({ default: 'users-auth:' }),
-  RATE_LIMIT_IP_MAX: Type.Integer({ minimum: 1, default: 30 }),
-  RATE_LIMIT_IP_WINDOW: Type.String({ default: '1m' }),
-  LOCKOUT_THRESHOLD: Type.Integer({ minimum: 1, maximum: 50, default: 5 }),
-  LOCKOUT_BASE_DELAY: Type.String({ default: '1s' }),
-  LOCKOUT_MAX_DELAY: Type.String({ default: '15m' }),
-  LOCKOUT_HARD_LIMIT: Type.Integer({ minimum: 2, maximum: 99, default: 20 }),
-  LOCKOUT_MEMORY: Type.String({ default: '24h' }),
-  LOCKOUT_TRUSTED_PAIR_TTL: Type.String({ default: '30d' }),
-  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 15 }),
-  TRUSTED_PROXIES: Type.Optional(Type.String()),
-  CORS_ORIGINS: Type.Optional(Type.String()),
+  MONGODB_URI: Type.Optional(
+    Type.String({
+      description:
+        'MongoDB connection string. Required in production; unset elsewhere: the embedded development MongoDB.',
+    }),
+  ),
+  MONGODB_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 3000,
+    description: 'Server-selection bound: how fast a request learns MongoDB is down (then 503).',
+  }),
+  AUTH_API_URL: Type.String({
+    default: 'http://127.0.0.1:4000',
+    description: 'Where auth-api is.',
+  }),
+  AUTH_API_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description: 'Connect timeout for calls to auth-api.',
+  }),
+  AUTH_API_DEADLINE_MS: Type.Integer({
+    minimum: 50,
+    default: 2000,
+    description: 'Whole-call deadline for a call to auth-api, its one retry included.',
+  }),
+  AUTH_API_BREAKER_HALF_OPEN_MS: Type.Integer({
+    minimum: 100,
+    maximum: 10_000,
+    default: 5000,
+    description: 'How long the circuit breaker fails fast before trying auth-api again.',
+  }),
+  INTERNAL_API_TOKEN: Type.Optional(
+    Type.String({
+      description:
+        'The service credential presented to auth-api (the first of a comma list). Required in production, at least 32 characters; the development credential elsewhere.',
+    }),
+  ),
+  JWT_ISSUER: Type.String({ default: 'users-auth', description: "Access tokens' required `iss`." }),
+  JWT_AUDIENCE: Type.String({
+    default: 'users-auth',
+    description: "Access tokens' required `aud`.",
+  }),
+  REFRESH_TOKEN_TTL: Type.String({
+    default: '30d',
+    description: 'Idle lifetime of a session; each refresh moves it on.',
+  }),
+  SESSION_MAX_LIFETIME: Type.String({
+    default: '90d',
+    description: 'Absolute lifetime of a session from its login, however often it is refreshed.',
+  }),
+  REFRESH_REUSE_GRACE: Type.String({
+    default: '0s',
+    description:
+      'Retry window (at most 60 s; 0 is off) in which presenting the just-rotated refresh token returns the same new pair instead of revoking the session.',
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      description:
+        'Redis for throttling state shared by replicas; unset: counters live in this process (one replica only).',
+    }),
+  ),
+  REDIS_PREFIX: Type.String({
+    default: 'users-auth:',
+    description: 'Prefix of every Redis key this service writes.',
+  }),
+  RATE_LIMIT_IP_MAX: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description:
+      'Requests per client IP and window to signup, login, refresh and every other password check.',
+  }),
+  RATE_LIMIT_IP_WINDOW: Type.String({ default: '1m', description: 'The per-IP window.' }),
+  LOCKOUT_THRESHOLD: Type.Integer({
+    minimum: 1,
+    maximum: 50,
+    default: 5,
+    description: 'Consecutive failed password checks before attempts on the account are delayed.',
+  }),
+  LOCKOUT_BASE_DELAY: Type.String({
+    default: '1s',
+    description: 'The first delay; it doubles with each further failure.',
+  }),
+  LOCKOUT_MAX_DELAY: Type.String({ default: '15m', description: 'The longest delay.' }),
+  LOCKOUT_HARD_LIMIT: Type.Integer({
+    minimum: 2,
+    maximum: 99,
+    default: 20,
+    description:
+      'Consecutive failures after which the account takes no more guesses until LOCKOUT_MEMORY passes.',
+  }),
+  LOCKOUT_MEMORY: Type.String({
+    default: '24h',
+    description: 'How long failures are remembered.',
+  }),
+  LOCKOUT_TRUSTED_PAIR_TTL: Type.String({
+    default: '30d',
+    description:
+      "How long a successful login marks its (account, IP) pair as the owner's, judged only by its own failures.",
+  }),
+  PASSWORD_MIN_LENGTH: Type.Integer({
+    minimum: 8,
+    maximum: 128,
+    default: 15,
+    description: 'Minimum password length in code points after NFKC.',
+  }),
+  TRUSTED_PROXIES: Type.Optional(
+    Type.String({
+      description:
+        'Proxy addresses or CIDRs whose X-Forwarded-For is believed, hop by hop; unset: the socket address.',
+    }),
+  ),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({
+      description: 'Allowed browser origins, comma-separated; unset: CORS off; `*` is refused.',
+    }),
+  ),
 })
 
 export interface Config {

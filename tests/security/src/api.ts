@@ -5,7 +5,6 @@ import { client, type Client } from './http.js'
 import { newEmail, newPassword, type PairInfo } from './pair.js'
 
 // The shapes as users-api's OpenAPI document names them.
-export type User = components['schemas']['User']
 export type Session = components['schemas']['Session']
 
 export interface Account {

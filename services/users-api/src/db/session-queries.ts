@@ -130,4 +130,3 @@ export function sessionQueries({ sessions, users }: Database) {
   }
 }
 
-export type SessionQueries = ReturnType<typeof sessionQueries>

@@ -115,4 +115,3 @@ export function userQueries({ users }: Database) {
   }
 }
 
-export type UserQueries = ReturnType<typeof userQueries>

@@ -1,5 +1,5 @@
 import { documentedOnly, problemResponses } from '@users-auth/service-kit'
-import { Type, type Static } from 'typebox'
+import { Type } from 'typebox'
 
 /** A MongoDB ObjectId as users-api writes it: 24 lowercase hex digits. */
 export const ObjectIdSchema = Type.String({
@@ -96,7 +96,6 @@ export const SignupBodySchema = Type.Object(
   { email: EmailSchema, password: NewPasswordSchema, name: Type.Optional(NameSchema) },
   { additionalProperties: false, examples: [{ ...exampleAccount, name: 'Ada Example' }] },
 )
-export type SignupBody = Static<typeof SignupBodySchema>
 
 export const LoginBodySchema = Type.Object(
   { email: EmailSchema, password: PasswordInputSchema },
