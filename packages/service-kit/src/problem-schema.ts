@@ -6,12 +6,15 @@ const text = (maxLength: number) => Type.String({ maxLength })
 /** The RFC 9457 body every error answer carries; routes declare it per error status. */
 export const ProblemSchema = Type.Object(
   {
-    type: text(200),
+    type: Type.String({ format: 'uri', maxLength: 200, description: 'urn:users-auth:problem:…' }),
     title: text(200),
     status: Type.Integer({ minimum: 400, maximum: 599, format: 'int32' }),
     detail: text(2000),
     code: Type.String({ enum: Object.keys(problemCodes) }),
-    traceId: text(128),
+    traceId: Type.String({
+      maxLength: 128,
+      description: 'The trace id when tracing is on, else the request id (X-Request-Id)',
+    }),
     errors: Type.Optional(
       Type.Array(Type.Object({ path: text(1024), message: text(1024) }), { maxItems: 100 }),
     ),

@@ -274,6 +274,10 @@ export interface components {
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         Problem: {
+            /**
+             * Format: uri
+             * @description urn:users-auth:problem:…
+             */
             type: string;
             title: string;
             /** Format: int32 */
@@ -281,6 +285,7 @@ export interface components {
             detail: string;
             /** @enum {string} */
             code: "VALIDATION_FAILED" | "INVALID_CREDENTIALS" | "UNAUTHORIZED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "EMAIL_TAKEN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL";
+            /** @description The trace id when tracing is on, else the request id (X-Request-Id) */
             traceId: string;
             errors?: {
                 path: string;
