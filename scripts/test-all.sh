@@ -20,18 +20,8 @@ started=$SECONDS
 phase() { printf '\n== %s (%ss so far)\n' "$1" "$((SECONDS - started))"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-apt_updated=false
-apt_install() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  echo "installing Debian packages: ${missing[*]}"
-  if ! $apt_updated; then as_root apt-get update -qq && apt_updated=true; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-}
+# shellcheck source=scripts/lib/machine.sh
+. scripts/lib/machine.sh
 
 phase "pnpm and dependencies"
 pnpm_version=$(node -p "require('./package.json').packageManager.split('@')[1]")
@@ -60,8 +50,8 @@ if ! redis_answers; then
 fi
 if [[ $skip != *" ferretdb "* ]] && ! answers 5432; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; fi
-  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" \
-    main start || true
+  pg_version=$(basename "$(printf '%s\n' /etc/postgresql/*/ | sort -V | tail -n 1)")
+  as_root pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start || true
   for _ in $(seq 1 100); do answers 5432 && break; sleep 0.1; done
   answers 5432 || { echo "PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; }
 fi

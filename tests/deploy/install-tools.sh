@@ -14,44 +14,19 @@ cd "$(dirname "$0")/../.."
 helm_version=v3.18.4
 actionlint_version=v1.7.12
 
-tools=${USERS_AUTH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/users-auth/tools}
+# shellcheck source=scripts/lib/machine.sh
+. scripts/lib/machine.sh
+
+tools=$(tools_dir)
 helm_bin=$tools/helm-$helm_version/helm
 actionlint_bin=$tools/actionlint-$actionlint_version/actionlint
 
-packages=(docker-compose shellcheck)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "deploy checks: installing ${missing[*]}" >&2
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  # Waits for another apt run (e.g. another checkout's install) instead of failing.
-  apt=("${sudo[@]}" apt-get -qq -o DPkg::Lock::Timeout=600)
-  "${apt[@]}" update
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
-
-find_go() {
-  local go
-  for go in "$(command -v go || true)" /usr/local/go/bin/go; do
-    if [ -n "$go" ] && [ -x "$go" ]; then
-      echo "$go"
-      return
-    fi
-  done
-  echo "deploy checks: Go 1.25 or newer is needed to build helm and actionlint (https://go.dev/dl)" >&2
-  exit 1
-}
+apt_install docker-compose shellcheck
 
 # go install into a temporary folder, then one rename: a parallel run never sees half a binary.
 go_install() {
   local bin=$1 package=$2 ldflags=$3 go tmp
-  go=$(find_go)
+  go=$(find_go "$(basename "$bin")")
   mkdir -p "$(dirname "$bin")"
   tmp=$(mktemp -d "$(dirname "$bin")/.build.XXXXXX")
   echo "deploy checks: building $package (once per machine)" >&2
@@ -67,7 +42,7 @@ flock 9 # one build at a time; a second caller waits, then finds the binary
 if [ ! -x "$helm_bin" ]; then
   # The release build's flags (helm's Makefile): its version, and the Kubernetes version that
   # `helm template` and `helm lint` assume, taken from the client-go it is built with.
-  go=$(find_go)
+  go=$(find_go "$(basename "$bin")")
   gomod=$("$go" mod download -json "helm.sh/helm/v3@$helm_version" |
     sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
   client_go=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")
