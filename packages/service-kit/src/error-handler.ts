@@ -6,6 +6,7 @@ import {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify'
+import { pointerPart } from './json-body.js'
 import { registerMethodNotAllowed } from './method-not-allowed.js'
 import { type ProblemCode, problemCodes } from './problem-codes.js'
 import {
@@ -95,7 +96,7 @@ function validationIssues(error: AnyError): ValidationIssue[] | undefined {
     if (v.keyword === 'additionalProperties' && params.additionalProperties) {
       for (const name of params.additionalProperties) {
         issues.push({
-          path: `${prefix}${v.instancePath}/${name}`,
+          path: `${prefix}${v.instancePath}/${pointerPart(name)}`,
           message: 'is not an allowed field',
         })
       }
@@ -103,7 +104,10 @@ function validationIssues(error: AnyError): ValidationIssue[] | undefined {
     }
     if (v.keyword === 'required' && params.requiredProperties) {
       for (const name of params.requiredProperties) {
-        issues.push({ path: `${prefix}${v.instancePath}/${name}`, message: 'is required' })
+        issues.push({
+          path: `${prefix}${v.instancePath}/${pointerPart(name)}`,
+          message: 'is required',
+        })
       }
       continue
     }

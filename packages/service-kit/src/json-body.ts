@@ -7,6 +7,7 @@ const RepeatedField = problemError(
   'The request body names a field more than once.',
 )
 const NotJson = problemError('VALIDATION_FAILED', 'The request body is not valid JSON.')
+const NestedTooDeep = problemError('VALIDATION_FAILED', 'The request body nests too deeply.')
 
 // jsonc-parser's error names (its codes are a const enum), in words.
 const syntaxErrors: Record<string, string> = {
@@ -35,11 +36,16 @@ const syntaxErrors: Record<string, string> = {
  */
 export function jsonSyntaxIssue(text: string): ValidationIssue {
   const errors: ParseError[] = []
-  parseLeniently(text, errors, {
-    disallowComments: true,
-    allowTrailingComma: false,
-    allowEmptyContent: false,
-  })
+  try {
+    parseLeniently(text, errors, {
+      disallowComments: true,
+      allowTrailingComma: false,
+      allowEmptyContent: false,
+    })
+  } catch {
+    // The parser recurses; the depth bound keeps it shallow, and this keeps it a 400 anyway.
+    return { path: '', message: 'is not valid JSON' }
+  }
   const first = errors[0]
   // Valid syntax that the parser still refused: a prototype-poisoning key.
   if (!first) return { path: '', message: 'contains a __proto__ or constructor.prototype key' }
@@ -63,7 +69,17 @@ interface Frame {
   index: number
 }
 
-const pointerPart = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')
+/** A JSON Pointer reference token (RFC 6901): `~` and `/` escaped. */
+export const pointerPart = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')
+
+/**
+ * Deeper than any body the contract defines. Refused before any parser runs: recursive parsers
+ * (the position finder below) overflow their stack on thousands of levels, and every level
+ * lengthens the paths this scan keeps.
+ */
+export const maxJsonDepth = 32
+
+type StructureProblem = { repeated: string } | { tooDeep: true }
 
 /**
  * The JSON Pointer of the first key that an object repeats, or undefined. JSON.parse keeps
@@ -72,6 +88,12 @@ const pointerPart = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '
  * JSON is left to the parser.
  */
 export function repeatedKeyPath(text: string): string | undefined {
+  const problem = structureProblem(text)
+  return problem && 'repeated' in problem ? problem.repeated : undefined
+}
+
+/** One linear pass: the first repeated key, or nesting past `maxJsonDepth`. */
+function structureProblem(text: string): StructureProblem | undefined {
   const stack: Frame[] = []
   const open = (keys: Set<string> | null): void => {
     const top = stack.at(-1)
@@ -91,18 +113,20 @@ export function repeatedKeyPath(text: string): string | undefined {
         } catch {
           return undefined
         }
-        if (top.keys.has(key)) return `${top.path}/${pointerPart(key)}`
+        if (top.keys.has(key)) return { repeated: `${top.path}/${pointerPart(key)}` }
         top.keys.add(key)
         top.at = pointerPart(key)
         top.expectKey = false
       }
       i = end
-    } else if (c === '{') {
-      open(new Set())
-    } else if (c === '[') {
-      open(null)
-      const top = stack.at(-1)
-      if (top) top.at = '0'
+    } else if (c === '{' || c === '[') {
+      if (stack.length >= maxJsonDepth) return { tooDeep: true }
+      if (c === '{') open(new Set())
+      else {
+        open(null)
+        const top = stack.at(-1)
+        if (top) top.at = '0'
+      }
     } else if (c === '}' || c === ']') {
       stack.pop()
     } else if (c === ',') {
@@ -122,12 +146,26 @@ export function registerStrictJson(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // A body sent to no route (404, 405) is never read: the per-IP budget has not been spent.
+    if (request.is404) {
+      done(null, undefined)
+      return
+    }
     const text = typeof body === 'string' ? body : body.toString('utf8')
-    const path = repeatedKeyPath(text)
-    if (path !== undefined) {
+    const problem = structureProblem(text)
+    if (problem && 'repeated' in problem) {
       done(
         Object.assign(new RepeatedField(), {
-          errors: [{ path, message: 'appears more than once' }],
+          errors: [{ path: problem.repeated, message: 'appears more than once' }],
+        }),
+        undefined,
+      )
+      return
+    }
+    if (problem) {
+      done(
+        Object.assign(new NestedTooDeep(), {
+          errors: [{ path: '', message: `nests deeper than ${String(maxJsonDepth)} levels` }],
         }),
         undefined,
       )

@@ -351,6 +351,52 @@ describe('small answers that do not mislead', () => {
     }
   })
 
+  it('refuses deep nesting before any parser runs, malformed or not', async () => {
+    const { app } = await build()
+    for (const payload of ['['.repeat(8000), `${'['.repeat(40)}${']'.repeat(40)}`]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/echo',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      })
+      const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+      expect(body.errors).toEqual([{ path: '', message: 'nests deeper than 32 levels' }])
+    }
+  })
+
+  it('never reads a body sent to no route (404, 405)', async () => {
+    const { app } = await build()
+    const before = logs.text().length
+    const deep = '['.repeat(8000)
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/nope',
+      headers: { 'content-type': 'application/json' },
+      payload: deep,
+    })
+    expectProblem(unknown, 404, 'NOT_FOUND')
+    const wrongMethod = await app.inject({
+      method: 'PUT',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":1,"a":2}',
+    })
+    expectProblem(wrongMethod, 405, 'METHOD_NOT_ALLOWED')
+    expect(logs.text().slice(before)).not.toContain('request failed')
+  })
+
+  it('escapes field names in error paths as JSON Pointers', async () => {
+    const { app } = await build()
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      payload: { email: 'x@y.z', 'a/b~c': 1 },
+    })
+    const body = expectProblem(res, 400, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual([{ path: '/a~1b~0c', message: 'is not an allowed field' }])
+  })
+
   it('answers a known path with a wrong method 405 with Allow', async () => {
     const { app } = await build()
     const res = await app.inject({ method: 'DELETE', url: '/v1/items/42' })
