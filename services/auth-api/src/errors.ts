@@ -9,6 +9,10 @@ export const PasswordTooLong = problemError(
   'VALIDATION_FAILED',
   'The password is longer than 1024 bytes.',
 )
+export const MalformedPassword = problemError(
+  'VALIDATION_FAILED',
+  'The password is not well-formed Unicode (it holds a lone surrogate).',
+)
 export const MalformedHash = problemError(
   'VALIDATION_FAILED',
   'The hash is not an argon2 PHC string.',

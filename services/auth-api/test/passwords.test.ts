@@ -376,3 +376,25 @@ describe('errors', () => {
     }
   })
 })
+
+describe('passwords with lone surrogates', () => {
+  // UTF-8 turns each lone surrogate into U+FFFD: hashed as they are, these three would match.
+  it.each(['/v1/passwords/hash', '/v1/passwords/verify'])('are a 400 on %s', async (url) => {
+    const h = await start()
+    for (const password of ['maple quartz ferry\ud800', '\udfffmaple quartz ferry']) {
+      const body = url.endsWith('/verify') ? { password, hash: null } : { password }
+      const res = await post(h, url, body)
+      expect(res.statusCode).toBe(400)
+      expect(res.json<{ code: string }>().code).toBe('VALIDATION_FAILED')
+    }
+  })
+
+  it('still hashes and verifies paired surrogates (emoji)', async () => {
+    const h = await start()
+    const { hash } = (await post(h, '/v1/passwords/hash', { password: 'key 🔑 lock' })).json<{
+      hash: string
+    }>()
+    const res = await post(h, '/v1/passwords/verify', { password: 'key 🔑 lock', hash })
+    expect(res.json<{ valid: boolean }>().valid).toBe(true)
+  })
+})

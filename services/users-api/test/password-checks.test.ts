@@ -97,3 +97,36 @@ describe('passwords longer than auth-api takes', () => {
     expect(pair.logs()).not.toContain('auth-api rejected')
   })
 })
+
+describe('passwords with lone surrogates', () => {
+  // UTF-8 turns each lone surrogate into U+FFFD, so these would all open one account.
+  it('are a 400 naming the field at signup, login and change; never sent to auth-api', async () => {
+    const pair = await startPair()
+    const base = 'maple quartz ferry lantern'
+    const signupRes = await pair.users.inject({
+      method: 'POST',
+      url: '/v1/auth/signup',
+      payload: { email: 'lone@example.com', password: `${base}\ud800` },
+    })
+    const { accessToken } = await signup(pair.users, 'paired@example.com')
+    const login = await pair.users.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email: 'paired@example.com', password: `${goodPassword}\udfff` },
+    })
+    const change = await pair.users.inject({
+      method: 'POST',
+      url: '/v1/users/me/password',
+      headers: { authorization: `Bearer ${accessToken}` },
+      payload: { currentPassword: goodPassword, newPassword: `${base}\ud800` },
+    })
+    for (const [res, path] of [
+      [signupRes, '/password'],
+      [login, '/password'],
+      [change, '/newPassword'],
+    ] as const) {
+      const body = problem(res, 400, 'VALIDATION_FAILED')
+      expect(body.errors).toEqual([expect.objectContaining({ path })])
+    }
+  })
+})

@@ -33,11 +33,19 @@ function invalid(issues: ValidationIssue[]): Error {
 /** auth-api takes passwords of at most this many bytes of UTF-8. */
 export const maxPasswordBytes = 1024
 
+// A surrogate outside a pair: what `String.prototype.isWellFormed` (ES2024) refuses.
+const loneSurrogate = /\p{Cs}/u
+
 /**
  * The password as auth-api gets it (NFKC), refused with a 400 naming the field when it is
- * longer than auth-api accepts: NFKC can lengthen a string, so the check follows it.
+ * longer than auth-api accepts: NFKC can lengthen a string, so the check follows it. Lone
+ * surrogates are refused too: UTF-8 encoding turns each into U+FFFD, so different passwords
+ * would otherwise open the same account.
  */
 export function passwordForAuthApi(password: string, path: string): string {
+  if (loneSurrogate.test(password)) {
+    throw invalid([{ path, message: 'must be well-formed Unicode (no lone surrogates)' }])
+  }
   const normalized = normalizePassword(password)
   if (Buffer.byteLength(normalized, 'utf8') > maxPasswordBytes) {
     throw invalid([{ path, message: `must be at most ${maxPasswordBytes} bytes of UTF-8` }])

@@ -4,14 +4,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { PasswordHasher } from '../../crypto/password-hasher.js'
 import { UnusableHashError } from '../../crypto/stored-hash.js'
 import { QueueFullError } from '../../crypto/work-queue.js'
-import { HashingBusy, MalformedHash, PasswordTooLong } from '../../errors.js'
+import { HashingBusy, MalformedHash, MalformedPassword, PasswordTooLong } from '../../errors.js'
 import { hashRoute, verifyRoute } from './schemas.js'
 
 export interface PasswordRoutesOptions {
   hasher: PasswordHasher
 }
 
-function assertLength(password: string): void {
+// A surrogate outside a pair, what `String.prototype.isWellFormed` refuses (ES2024, not in our lib).
+const loneSurrogate = /\p{Cs}/u
+
+// Lone surrogates become U+FFFD in UTF-8, so two different passwords would hash alike.
+function assertUsable(password: string): void {
+  if (loneSurrogate.test(password)) throw new MalformedPassword()
   if (Buffer.byteLength(password, 'utf8') > maxPasswordBytes) throw new PasswordTooLong()
 }
 
@@ -27,13 +32,13 @@ const passwordRoutes: FastifyPluginAsyncTypebox<PasswordRoutesOptions> = async (
   { hasher },
 ) => {
   app.post('/hash', { schema: hashRoute }, async (request) => {
-    assertLength(request.body.password)
+    assertUsable(request.body.password)
     const hash = await hasher.hash(request.body.password).catch(translate)
     return { hash }
   })
 
   app.post('/verify', { schema: verifyRoute }, async (request) => {
-    assertLength(request.body.password)
+    assertUsable(request.body.password)
     return hasher.verify(request.body.password, request.body.hash).catch(translate)
   })
 }
