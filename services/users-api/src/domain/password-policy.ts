@@ -84,11 +84,31 @@ export function ownerWords(owner: PasswordOwner): string[] {
   return [...new Set(words.filter((word) => Array.from(word).length >= 3))]
 }
 
+const ownWordsReason = "must not be built from your email address, your name or the service's name"
+
+// zxcvbn reads only the first 24 characters, so an owner's word longer than that (a long
+// local part or name) slips past its user inputs. This looks at the whole password: the
+// share of it covered by owner words of 4 or more characters, found by plain substring
+// search (a few dozen words over at most 512 UTF-16 units: microseconds).
+const minOwnerWordLength = 4
+
+function mostlyOwnerWords(folded: string, words: string[]): boolean {
+  const covered = new Uint8Array(folded.length)
+  for (const word of words) {
+    if (Array.from(word).length < minOwnerWordLength) continue
+    for (let at = folded.indexOf(word); at !== -1; at = folded.indexOf(word, at + 1)) {
+      covered.fill(1, at, at + word.length)
+    }
+  }
+  const ownerUnits = covered.reduce((sum, unit) => sum + unit, 0)
+  return ownerUnits * 2 >= folded.length
+}
+
 function guessable(result: ZxcvbnResult): string {
   const fromOwner = result.sequence.some(
     (match) => match.pattern === 'dictionary' && match.dictionaryName === 'userInputs',
   )
-  if (fromOwner) return "must not be built from your email address, your name or the service's name"
+  if (fromOwner) return ownWordsReason
   const { warning, suggestions } = result.feedback
   const advice = [warning, ...suggestions].filter(Boolean).join(' ')
   return `is too easy to guess. ${advice || 'Add more words that are less common.'}`
@@ -108,7 +128,9 @@ export function passwordProblem(
   const folded = normalized.toLowerCase()
   if (blocklist.has(folded)) return 'is too common; choose a less predictable password'
   if (folded.trim() === owner.email.trim().toLowerCase()) return 'must not be your email address'
-  const result = estimator.check(normalized, ownerWords(owner))
+  const words = ownerWords(owner)
+  if (mostlyOwnerWords(folded, words)) return ownWordsReason
+  const result = estimator.check(normalized, words)
   if (result.guessesLog10 < minGuessesLog10(policy)) return guessable(result)
   return undefined
 }
