@@ -80,21 +80,24 @@ export function userQueries({ users }: Database) {
         .findOneAndUpdate(
           { _id: id },
           { $set: set, $inc: { credentialVersion: 1 } },
-          { returnDocument: 'after', projection: { credentialVersion: 1 } },
+          { returnDocument: 'after' },
         )
+        // No projection at all: FerretDB's findAndModify refuses one.
+        .select('+passwordHash')
         .lean()
       return user?.credentialVersion
     },
 
-    rename(id: Types.ObjectId, name: string): Promise<SessionUser | null> {
-      return users
-        .findByIdAndUpdate(
-          id,
-          { $set: { name } },
-          { returnDocument: 'after', projection: sessionUserFields },
-        )
-        .lean<SessionUser>()
+    async rename(id: Types.ObjectId, name: string): Promise<SessionUser | null> {
+      const user = await users
+        .findByIdAndUpdate(id, { $set: { name } }, { returnDocument: 'after' })
+        // No projection at all (FerretDB's findAndModify refuses one); the fields are picked here.
+        .select('+passwordHash')
+        .lean()
         .exec()
+      if (!user) return null
+      const { _id, email, roles, createdAt, updatedAt, credentialVersion } = user
+      return { _id, email, name: user.name, roles, createdAt, updatedAt, credentialVersion }
     },
 
     async delete(id: Types.ObjectId): Promise<boolean> {
@@ -114,4 +117,3 @@ export function userQueries({ users }: Database) {
     },
   }
 }
-
