@@ -20,7 +20,9 @@ cd "$(dirname "$0")/.."
 
 version=v1.24.2
 module=github.com/FerretDB/FerretDB
-tools=${USERS_AUTH_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/users-auth/tools}
+# shellcheck source=scripts/lib/machine.sh
+. scripts/lib/machine.sh
+tools=$(tools_dir)
 bin=$tools/ferretdb-$version/ferretdb
 pg_url=${FERRETDB_PG_URL:-postgres://postgres@127.0.0.1:5432}
 pg_database=${FERRETDB_PG_DATABASE:-users_auth_ferretdb}
@@ -37,17 +39,6 @@ phase_done() {
   phase_started=$SECONDS
 }
 
-find_go() {
-  local go
-  for go in "$(command -v go || true)" /usr/local/go/bin/go; do
-    if [ -n "$go" ] && [ -x "$go" ]; then
-      echo "$go"
-      return
-    fi
-  done
-  say "Go 1.22 or newer is needed to build FerretDB (https://go.dev/dl)"
-  exit 1
-}
 
 # FerretDB's binary refuses to start without build/version/version.txt, which its release
 # process writes and the module zip lacks (`go install …@version` builds a binary that panics
@@ -55,7 +46,7 @@ find_go() {
 # does, `go build` in it, then one rename so a parallel run never sees half a binary.
 build_ferretdb() {
   local go src tmp
-  go=$(find_go)
+  go=$(find_go FerretDB)
   say "building FerretDB $version from its Go module (once per machine)"
   src=$("$go" mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -d "$src" ] || {
