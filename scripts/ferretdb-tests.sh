@@ -39,7 +39,6 @@ phase_done() {
   phase_started=$SECONDS
 }
 
-
 # FerretDB's binary refuses to start without build/version/version.txt, which its release
 # process writes and the module zip lacks (`go install …@version` builds a binary that panics
 # at start-up). So: a writable copy of the module source, version.txt written as the release
