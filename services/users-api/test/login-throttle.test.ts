@@ -95,6 +95,39 @@ describe('login throttle (in memory, injected clock)', () => {
       await throttle.reserve(`flood${i}@x.io`, `10.0.${i >> 8}.${i & 255}`)
     expect(store.size).toBeLessThanOrEqual(1000)
   })
+
+  // Junk logins must not push a victim's lock or its failure count out of a full store.
+  it('never drops a lock or a count that locks to make room; drops junk below the threshold', async () => {
+    const { throttle, store } = memoryThrottle({}, 40)
+    for (let i = 0; i < 5; i++) await throttle.reserve('victim@x.io', '192.0.2.50')
+    const locked = await throttle.reserve('victim@x.io', '192.0.2.51')
+    expect(locked.allowed).toBe(false)
+    for (let i = 0; i < 500; i++) {
+      expect((await throttle.reserve(`junk${i}@x.io`, `10.1.${i >> 8}.${i & 255}`)).allowed).toBe(
+        true,
+      )
+    }
+    expect(store.size).toBeLessThanOrEqual(40)
+    expect(await throttle.reserve('victim@x.io', '192.0.2.51')).toEqual(locked)
+  })
+
+  it('refuses new keys, as if locked, when only locks and counts that lock fill it', async () => {
+    const { throttle, store, clock } = memoryThrottle({}, 40)
+    // Each locked account holds four kept keys (two counts, two locks): ten fill the store.
+    for (let a = 0; a < 10; a++)
+      for (let i = 0; i < 5; i++) await throttle.reserve(`locked${a}@x.io`, '192.0.2.60')
+    expect(store.size).toBe(40)
+    expect(await throttle.reserve('new@x.io', '192.0.2.61')).toEqual({
+      allowed: false,
+      retryAfterMs: 1000,
+    })
+    for (let a = 0; a < 10; a++)
+      expect((await throttle.reserve(`locked${a}@x.io`, '192.0.2.60')).allowed).toBe(false)
+    // Once the locks run out there is room again; the counts that lock are kept meanwhile.
+    clock.ms += 1000
+    expect((await throttle.reserve('new@x.io', '192.0.2.61')).allowed).toBe(true)
+    expect(store.size).toBeLessThanOrEqual(40)
+  })
 })
 
 describe('login throttle in Redis', () => {

@@ -127,11 +127,20 @@ export class RedisLockoutStore implements LockoutStore {
 /**
  * One process only: what a single replica (or a development run) uses without REDIS_URL.
  * JavaScript runs each operation to its end before another starts, which makes it atomic.
- * At most `maxEntries` keys are kept (the least recently written go first), so a flood of
- * distinct accounts or addresses cannot grow memory without bound.
+ *
+ * At most `maxEntries` keys are kept, so a flood of distinct accounts or addresses cannot
+ * grow memory without bound. Room is made only from what forgetting cannot help a guesser
+ * with: expired entries, failure counts below the threshold and trusted pairs, oldest first.
+ * Locks and counts that lock are never dropped (else junk logins would reset a victim's
+ * lockout); when they alone fill the store, an attempt that needs a new key is refused as if
+ * locked (fail closed) until some expire.
  */
 export class MemoryLockoutStore implements LockoutStore {
-  private readonly entries = new Map<string, { count: number; expiresAt: number }>()
+  private readonly entries = new Map<string, MemoryEntry>()
+  /** How many entries must not be dropped before they expire. */
+  private keptCount = 0
+  /** Sweeping for expired entries when only kept ones are left costs O(n): at most this often. */
+  private nextSweepAt = 0
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -146,6 +155,10 @@ export class MemoryLockoutStore implements LockoutStore {
     const lock = this.live(keys.trustedPair) ? keys.pairLock : keys.accountLock
     const left = this.remainingMs(lock)
     if (left > 0) return Promise.resolve(left)
+    const needed = [keys.accountFailures, keys.accountLock, keys.pairFailures, keys.pairLock]
+    if (!this.makeRoom(needed.filter((key) => !this.live(key)).length)) {
+      return Promise.resolve(firstDelay(schedule))
+    }
     this.count(keys.accountFailures, keys.accountLock, schedule)
     this.count(keys.pairFailures, keys.pairLock, schedule)
     return Promise.resolve(0)
@@ -159,23 +172,26 @@ export class MemoryLockoutStore implements LockoutStore {
 
   reset(keys: LockoutKeys, trustedPairTtlMs: number): Promise<void> {
     for (const key of [keys.accountFailures, keys.accountLock, keys.pairFailures, keys.pairLock])
-      this.entries.delete(key)
-    this.write(keys.trustedPair, 1, trustedPairTtlMs)
+      this.remove(key)
+    if (this.live(keys.trustedPair) || this.makeRoom(1)) {
+      this.write(keys.trustedPair, 1, trustedPairTtlMs, false)
+    }
     return Promise.resolve()
   }
 
   private count(failuresKey: string, lockKey: string, schedule: LockoutSchedule): void {
     const n = (this.live(failuresKey)?.count ?? 0) + 1
-    this.write(failuresKey, n, schedule.memoryMs)
     const delay = delayFor(n, schedule)
-    if (delay > 0) this.write(lockKey, 1, delay)
+    this.write(failuresKey, n, schedule.memoryMs, delay > 0)
+    if (delay > 0) this.write(lockKey, 1, delay, true)
   }
 
   private undo(failuresKey: string, lockKey: string, schedule: LockoutSchedule): void {
     const entry = this.live(failuresKey)
     if (!entry) return
-    entry.count -= 1
-    if (delayFor(entry.count, schedule) === 0) this.entries.delete(lockKey)
+    const locks = delayFor(entry.count - 1, schedule) > 0
+    this.write(failuresKey, entry.count - 1, entry.expiresAt - this.now(), locks)
+    if (!locks) this.remove(lockKey)
   }
 
   private remainingMs(key: string): number {
@@ -183,25 +199,70 @@ export class MemoryLockoutStore implements LockoutStore {
     return entry ? entry.expiresAt - this.now() : 0
   }
 
-  private live(key: string) {
+  private live(key: string): MemoryEntry | undefined {
     const entry = this.entries.get(key)
     if (entry && entry.expiresAt <= this.now()) {
-      this.entries.delete(key)
+      this.remove(key)
       return undefined
     }
     return entry
   }
 
-  private write(key: string, count: number, ttlMs: number): void {
+  private write(key: string, count: number, ttlMs: number, keep: boolean): void {
     // Re-inserted, so the Map's order is the order of last writes.
-    this.entries.delete(key)
-    this.entries.set(key, { count, expiresAt: this.now() + ttlMs })
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value
-      if (oldest === undefined) break
-      this.entries.delete(oldest)
-    }
+    this.remove(key)
+    this.entries.set(key, { count, expiresAt: this.now() + ttlMs, keep })
+    if (keep) this.keptCount += 1
   }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    this.entries.delete(key)
+    if (entry.keep) this.keptCount -= 1
+  }
+
+  /** Frees room for `slots` new keys, or says there is none. */
+  private makeRoom(slots: number): boolean {
+    while (this.entries.size + slots > this.maxEntries) {
+      if (!this.dropOne()) return false
+    }
+    return true
+  }
+
+  // Kept entries met on the way are moved to the back, so each is passed over once per cycle
+  // rather than on every call.
+  private dropOne(): boolean {
+    const now = this.now()
+    if (this.keptCount >= this.entries.size) {
+      if (now < this.nextSweepAt) return false
+      this.nextSweepAt = now + 1000
+      const before = this.entries.size
+      for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.remove(key)
+      return this.entries.size < before
+    }
+    for (const [key, entry] of this.entries) {
+      if (!entry.keep || entry.expiresAt <= now) {
+        this.remove(key)
+        return true
+      }
+      this.entries.delete(key)
+      this.entries.set(key, entry)
+    }
+    return false
+  }
+}
+
+interface MemoryEntry {
+  count: number
+  expiresAt: number
+  /** A lock, or a count that locks: never dropped to make room. */
+  keep: boolean
+}
+
+/** What a refused attempt is told to wait when the store has no room (fail closed). */
+function firstDelay(schedule: LockoutSchedule): number {
+  return schedule.delaysMs.find((delay) => delay > 0) ?? 1000
 }
 
 function delayFor(n: number, schedule: LockoutSchedule): number {
