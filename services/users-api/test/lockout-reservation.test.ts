@@ -67,6 +67,20 @@ describe.each(Object.entries(stores))('account lockout %s', (_name, storeEnv) =>
     },
   )
 
+  it('lets 8 concurrent logins with the right password all in (none counted as failed)', async () => {
+    const pair = await startPair({ usersEnv: storeEnv() })
+    await signup(pair.users, 'tabs@example.com')
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        post(pair.users, '/v1/auth/login', {
+          email: 'tabs@example.com',
+          password: 'correct horse battery staple',
+        }),
+      ),
+    )
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(8).fill(200))
+  })
+
   it('still lets the owner in from where they recently logged in', async () => {
     const pair = await startPair({ usersEnv: storeEnv() })
     await signup(pair.users, 'owner@example.com')

@@ -13,10 +13,17 @@ const policy: LockoutPolicy = {
   trustedPairTtlMs: 30 * 24 * 3_600_000,
 }
 
-function memoryThrottle(overrides: Partial<LockoutPolicy> = {}, maxEntries?: number) {
+// These tests reserve without running checks: a refusal answers at once (no waiting for
+// checks in flight) unless a test sets a wait.
+function memoryThrottle(
+  overrides: Partial<LockoutPolicy> = {},
+  maxEntries?: number,
+  inFlightWaitMs = 0,
+) {
   const clock = { ms: Date.UTC(2026, 0, 1) }
   const store = new MemoryLockoutStore(() => clock.ms, maxEntries)
-  return { throttle: new LoginThrottle(store, { ...policy, ...overrides }), clock, store }
+  const throttle = new LoginThrottle(store, { ...policy, ...overrides }, inFlightWaitMs)
+  return { throttle, clock, store }
 }
 
 describe('login throttle (in memory, injected clock)', () => {
@@ -43,6 +50,28 @@ describe('login throttle (in memory, injected clock)', () => {
       Array.from({ length: 40 }, () => throttle.reserve('b@x.io', '192.0.2.2')),
     )
     expect(verdicts.filter((v) => v.allowed)).toHaveLength(5)
+  })
+
+  // A reservation counts as a failure until its verdict: concurrent right passwords must not
+  // lock each other out, and concurrent wrong ones must still stop at the budget.
+  it('lets a refusal due only to checks in flight wait for them and try again', async () => {
+    const check = async (throttle: LoginThrottle, account: string, right: boolean) => {
+      const verdict = await throttle.reserve(account, '192.0.2.70')
+      if (!verdict.allowed) return false
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (right) await throttle.success(account, '192.0.2.70')
+      else throttle.failure(account, '192.0.2.70')
+      return true
+    }
+    const { throttle } = memoryThrottle({}, undefined, 2000)
+    const right = await Promise.all(
+      Array.from({ length: 8 }, () => check(throttle, 'r@x.io', true)),
+    )
+    expect(right.filter(Boolean)).toHaveLength(8)
+    const wrong = await Promise.all(
+      Array.from({ length: 40 }, () => check(throttle, 'w@x.io', false)),
+    )
+    expect(wrong.filter(Boolean)).toHaveLength(5)
   })
 
   it('is reset by a success, and gives back a check that never ran', async () => {
@@ -148,8 +177,8 @@ describe('login throttle in Redis', () => {
   it('reserves atomically across two clients (two replicas)', async () => {
     const other = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
     try {
-      const a = new LoginThrottle(new RedisLockoutStore(redis, prefix), policy)
-      const b = new LoginThrottle(new RedisLockoutStore(other, prefix), policy)
+      const a = new LoginThrottle(new RedisLockoutStore(redis, prefix), policy, 0)
+      const b = new LoginThrottle(new RedisLockoutStore(other, prefix), policy, 0)
       const verdicts = await Promise.all(
         Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve('g@x.io', '192.0.2.7')),
       )
@@ -162,7 +191,7 @@ describe('login throttle in Redis', () => {
   })
 
   it('resets on success and gives back a released reservation', async () => {
-    const throttle = new LoginThrottle(new RedisLockoutStore(redis, prefix), policy)
+    const throttle = new LoginThrottle(new RedisLockoutStore(redis, prefix), policy, 0)
     for (let i = 0; i < 5; i++) await throttle.reserve('h@x.io', '192.0.2.8')
     expect((await throttle.reserve('h@x.io', '192.0.2.8')).allowed).toBe(false)
     await throttle.release('h@x.io', '192.0.2.8')

@@ -77,6 +77,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
       throw error
     }
     if (result.valid) await throttle.success(email, ip)
+    else throttle.failure(email, ip)
     return result
   }
 

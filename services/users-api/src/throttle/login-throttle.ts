@@ -38,10 +38,17 @@ const digest = (value: string) =>
  */
 export class LoginThrottle {
   private readonly schedule: LockoutSchedule
+  /** This process's reserved checks still running, by account key. */
+  private readonly inFlight = new Map<string, InFlight>()
 
+  /**
+   * @param inFlightWaitMs how long a refused attempt may wait for this process's checks of the
+   *   same account to finish before it is told to retry later (about auth-api's deadline).
+   */
   constructor(
     private readonly store: LockoutStore,
     private readonly policy: LockoutPolicy,
+    private readonly inFlightWaitMs = 2000,
   ) {
     this.schedule = {
       delaysMs: Array.from({ length: policy.hardLimit }, (_, i) => this.delayAfter(i + 1)),
@@ -49,20 +56,73 @@ export class LoginThrottle {
     }
   }
 
-  /** Reserves one password check for (account, IP), or says how long to wait. */
+  /**
+   * Reserves one password check for (account, IP), or says how long to wait. A reservation
+   * counts as a failure before its verdict is known, so a refusal may be due only to checks
+   * still running (the owner logging in from several tabs at once): while this process has
+   * such checks for the account, the refused attempt waits for them to finish (a success
+   * resets the count) and tries again, for at most `inFlightWaitMs`. Each try is the same
+   * atomic reservation, so no more checks run than the budget allows.
+   */
   async reserve(account: string, ip: string): Promise<ThrottleVerdict> {
-    const retryAfterMs = await this.store.reserve(this.keys(account, ip), this.schedule)
-    return retryAfterMs > 0 ? { allowed: false, retryAfterMs } : { allowed: true }
+    const keys = this.keys(account, ip)
+    const waitUntil = Date.now() + this.inFlightWaitMs
+    for (;;) {
+      const retryAfterMs = await this.store.reserve(keys, this.schedule)
+      if (retryAfterMs <= 0) {
+        this.begin(keys.accountFailures)
+        return { allowed: true }
+      }
+      const running = this.inFlight.get(keys.accountFailures)
+      const left = waitUntil - Date.now()
+      if (!running || left <= 0) return { allowed: false, retryAfterMs }
+      await settledOrTimeout(running.settled, left)
+    }
   }
 
   /** The reserved check found the right password. */
   async success(account: string, ip: string): Promise<void> {
-    await this.store.reset(this.keys(account, ip), this.policy.trustedPairTtlMs)
+    const keys = this.keys(account, ip)
+    try {
+      await this.store.reset(keys, this.policy.trustedPairTtlMs)
+    } finally {
+      this.end(keys.accountFailures)
+    }
+  }
+
+  /** The reserved check found a wrong password: it stays counted. */
+  failure(account: string, ip: string): void {
+    this.end(this.keys(account, ip).accountFailures)
   }
 
   /** The reserved check did not run to a verdict: its attempt is given back. */
   async release(account: string, ip: string): Promise<void> {
-    await this.store.release(this.keys(account, ip), this.schedule)
+    const keys = this.keys(account, ip)
+    try {
+      await this.store.release(keys, this.schedule)
+    } finally {
+      this.end(keys.accountFailures)
+    }
+  }
+
+  private begin(key: string): void {
+    const running = this.inFlight.get(key)
+    if (running) {
+      running.count += 1
+      return
+    }
+    let resolve = () => {}
+    const settled = new Promise<void>((r) => (resolve = r))
+    this.inFlight.set(key, { count: 1, settled, resolve })
+  }
+
+  private end(key: string): void {
+    const running = this.inFlight.get(key)
+    if (!running) return
+    running.count -= 1
+    if (running.count > 0) return
+    this.inFlight.delete(key)
+    running.resolve()
   }
 
   /** The delay after `failures` consecutive failures (0 below the threshold). */
@@ -83,5 +143,24 @@ export class LoginThrottle {
       pairLock: `lock:p:${p}`,
       trustedPair: `trust:p:${p}`,
     }
+  }
+}
+
+interface InFlight {
+  count: number
+  /** Resolves when the last of them finishes. */
+  settled: Promise<void>
+  resolve: () => void
+}
+
+async function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  try {
+    await Promise.race([settled, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
