@@ -33,8 +33,7 @@ function defaultOf(schema: Documented): string {
 
 function rangeOf(schema: Documented): string {
   const choices = schema.anyOf?.map((s) => s.const).filter((c) => c !== undefined)
-  if (choices && choices.length > 0)
-    return ` One of ${choices.map((c) => `\`${c}\``).join(', ')}.`
+  if (choices && choices.length > 0) return ` One of ${choices.map((c) => `\`${c}\``).join(', ')}.`
   if (schema.minimum !== undefined && schema.maximum !== undefined)
     return ` ${String(schema.minimum)}–${String(schema.maximum)}.`
   if (schema.minimum !== undefined) return ` At least ${String(schema.minimum)}.`

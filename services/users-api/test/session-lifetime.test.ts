@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { get, post, problem, signup, startPair, type Pair, type SessionBody } from './pair-harness.js'
+import {
+  get,
+  post,
+  problem,
+  signup,
+  startPair,
+  type Pair,
+  type SessionBody,
+} from './pair-harness.js'
 
 const day = 24 * 3_600_000
 const refresh = (p: Pair, refreshToken: string) =>

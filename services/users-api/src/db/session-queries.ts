@@ -129,4 +129,3 @@ export function sessionQueries({ sessions, users }: Database) {
     },
   }
 }
-
