@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { maxRotationsPerSession } from '../src/domain/sessions.js'
 import {
   get,
   post,
@@ -37,6 +38,35 @@ describe('POST /v1/auth/refresh', () => {
     // Everything of that session is dead now, the attacker's and the owner's alike.
     problem(await refresh(pair, next.refreshToken), 401, 'REFRESH_TOKEN_INVALID')
     problem(await get(pair.users, '/v1/users/me', next.accessToken), 401, 'UNAUTHORIZED')
+    expect(await pair.db.collection('sessions').countDocuments()).toBe(0)
+  })
+
+  // Only 50 retired hashes used to be kept: an older token was answered INVALID and the
+  // session lived on.
+  it('revokes the session for a token rotated 51 rotations ago; a random secret still does not', async () => {
+    const pair = await startPair()
+    const first = await signup(pair.users, 'old-replay@example.com')
+    let current = first.refreshToken
+    for (let i = 0; i < 51; i++) {
+      current = (await refresh(pair, current)).json<SessionBody>().refreshToken
+    }
+    const [sessionId] = first.refreshToken.split('.')
+    const forged = `${sessionId ?? ''}.${'C'.repeat(43)}`
+    problem(await refresh(pair, forged), 401, 'REFRESH_TOKEN_INVALID')
+    current = (await refresh(pair, current)).json<SessionBody>().refreshToken
+    problem(await refresh(pair, first.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
+    problem(await refresh(pair, current), 401, 'REFRESH_TOKEN_INVALID')
+    expect(await pair.db.collection('sessions').countDocuments()).toBe(0)
+  })
+
+  it('ends a session at its rotation cap rather than forget a retired token', async () => {
+    const pair = await startPair()
+    const first = await signup(pair.users, 'busy@example.com')
+    await pair.db
+      .collection('sessions')
+      .updateOne({}, { $set: { rotations: maxRotationsPerSession - 1 } })
+    const last = (await refresh(pair, first.refreshToken)).json<SessionBody>()
+    problem(await refresh(pair, last.refreshToken), 401, 'REFRESH_TOKEN_INVALID')
     expect(await pair.db.collection('sessions').countDocuments()).toBe(0)
   })
 

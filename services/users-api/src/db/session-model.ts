@@ -6,8 +6,13 @@ export interface SessionRecord {
   userId: Types.ObjectId
   /** SHA-256 of the current refresh token; the token itself is never stored. */
   refreshTokenHash: string
-  /** Hashes of this session's rotated refresh tokens: presenting one again is a replay. */
+  /**
+   * Hashes of every refresh token this session rotated: presenting one again is a replay, however
+   * long ago it was rotated. Never read whole: only searched for one hash.
+   */
   rotatedTokenHashes: string[]
+  /** How many rotations the session has had (absent on sessions from before it was counted). */
+  rotations?: number
   createdAt: Date
   lastUsedAt: Date
   userAgent: string
@@ -28,15 +33,13 @@ export interface SessionRecord {
   previousPair?: string
 }
 
-/** How many rotated hashes a session remembers for replay detection. */
-export const rotatedHashesKept = 50
-
 const sessionSchema = new Schema<SessionRecord>(
   {
     _id: { type: String, required: true },
     userId: { type: Schema.Types.ObjectId, required: true, index: true },
     refreshTokenHash: { type: String, required: true },
     rotatedTokenHashes: { type: [String], default: [] },
+    rotations: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date, required: true },
     userAgent: { type: String, default: '' },
@@ -49,6 +52,9 @@ const sessionSchema = new Schema<SessionRecord>(
   },
   { strict: 'throw', versionKey: false },
 )
+
+/** A session as read for a refresh or a listing: without its (long) list of retired hashes. */
+export type SessionState = Omit<SessionRecord, 'rotatedTokenHashes'>
 
 export type SessionModel = Model<SessionRecord>
 

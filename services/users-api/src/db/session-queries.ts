@@ -1,11 +1,11 @@
 import { Types } from 'mongoose'
 import type { Database } from './database.js'
-import { rotatedHashesKept, type SessionRecord } from './session-model.js'
+import type { SessionRecord, SessionState } from './session-model.js'
 import { sessionUserFields, type SessionUser } from './user-queries.js'
 
 export type NewSession = Omit<
   SessionRecord,
-  'rotatedTokenHashes' | 'previousTokenHash' | 'previousRotatedAt' | 'previousPair'
+  'rotatedTokenHashes' | 'rotations' | 'previousTokenHash' | 'previousRotatedAt' | 'previousPair'
 >
 
 export interface Rotation {
@@ -28,11 +28,16 @@ export function sessionQueries({ sessions, users }: Database) {
 
   return {
     async insert(session: NewSession): Promise<void> {
-      await sessions.create({ ...session, rotatedTokenHashes: [] })
+      await sessions.create({ ...session, rotatedTokenHashes: [], rotations: 0 })
     },
 
-    findById(id: string): Promise<SessionRecord | null> {
-      return sessions.findById(id).lean<SessionRecord>().exec()
+    findById(id: string): Promise<SessionState | null> {
+      return sessions.findById(id).select('-rotatedTokenHashes').lean<SessionState>().exec()
+    },
+
+    /** Whether this session once rotated the token with this hash (a replay if presented). */
+    async rotatedBefore(id: string, tokenHash: string): Promise<boolean> {
+      return (await sessions.exists({ _id: id, rotatedTokenHashes: tokenHash })) !== null
     },
 
     /**
@@ -67,7 +72,7 @@ export function sessionQueries({ sessions, users }: Database) {
     /**
      * Swaps the current refresh token for the next in one conditional update: of two
      * concurrent rotations of one token exactly one succeeds. The retired hash is kept for
-     * replay detection.
+     * replay detection as long as the session lives.
      */
     async rotate(id: string, presentedHash: string, rotation: Rotation): Promise<boolean> {
       const { previous, ...set } = rotation
@@ -85,7 +90,9 @@ export function sessionQueries({ sessions, users }: Database) {
                 }
               : {}),
           },
-          $push: { rotatedTokenHashes: { $each: [presentedHash], $slice: -rotatedHashesKept } },
+          // Every retired hash, for the session's life (bounded by the domain's rotation cap).
+          $push: { rotatedTokenHashes: presentedHash },
+          $inc: { rotations: 1 },
         },
       )
       return modifiedCount === 1
@@ -119,12 +126,13 @@ export function sessionQueries({ sessions, users }: Database) {
       await sessions.deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId })
     },
 
-    listByUser(userId: Types.ObjectId): Promise<SessionRecord[]> {
+    listByUser(userId: Types.ObjectId): Promise<SessionState[]> {
       return sessions
         .find({ userId })
+        .select('-rotatedTokenHashes')
         .sort({ lastUsedAt: -1 })
         .limit(100)
-        .lean<SessionRecord[]>()
+        .lean<SessionState[]>()
         .exec()
     },
   }

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose'
 import { sessionQueries } from '../db/session-queries.js'
-import type { SessionRecord } from '../db/session-model.js'
+import type { SessionState } from '../db/session-model.js'
 import type { Role, UserRecord } from '../db/user-model.js'
 import { userQueries, type SessionUser } from '../db/user-queries.js'
 import { NotFound, RefreshTokenInvalid, RefreshTokenReused } from '../errors.js'
@@ -38,6 +38,14 @@ export type CredentialChange = Partial<
   Pick<UserRecord, 'passwordHash' | 'passwordChangedAt' | 'email'>
 >
 
+/**
+ * A session keeps the hash of every refresh token it rotated, so that any of them presented
+ * again revokes it (contract: an already-rotated token revokes the whole session). This caps
+ * that list: one refresh every 13 minutes for the default 90 days; a session refreshed more
+ * often than that ends there (REFRESH_TOKEN_INVALID, sign in again) rather than forget.
+ */
+export const maxRotationsPerSession = 10_000
+
 const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 export function createSessions(deps: DomainDeps) {
@@ -62,7 +70,7 @@ export function createSessions(deps: DomainDeps) {
     )
   }
 
-  function isLive(session: SessionRecord, now: Date): boolean {
+  function isLive(session: SessionState, now: Date): boolean {
     return (
       session.expiresAt > now &&
       session.createdAt.getTime() + deps.sessionMaxLifetimeMs > now.getTime()
@@ -70,7 +78,7 @@ export function createSessions(deps: DomainDeps) {
   }
 
   /** The session's user, if it exists and no credential changed since the session began. */
-  async function currentUser(session: SessionRecord): Promise<SessionUser | undefined> {
+  async function currentUser(session: SessionState): Promise<SessionUser | undefined> {
     const user = await users.findById(session.userId)
     if (!user || versionOf(user) !== versionOf(session)) return undefined
     return user
@@ -82,7 +90,7 @@ export function createSessions(deps: DomainDeps) {
    * replay and revokes the session (RFC 9700 §4.14.2).
    */
   async function retryOrReplay(
-    session: SessionRecord,
+    session: SessionState,
     presentedToken: string,
     presentedHash: string,
     now: Date,
@@ -113,7 +121,7 @@ export function createSessions(deps: DomainDeps) {
         }
       }
     }
-    if (!session.rotatedTokenHashes.includes(presentedHash)) throw new RefreshTokenInvalid()
+    if (!(await store.rotatedBefore(session._id, presentedHash))) throw new RefreshTokenInvalid()
     await store.delete(session._id)
     throw new RefreshTokenReused()
   }
@@ -159,7 +167,7 @@ export function createSessions(deps: DomainDeps) {
         return retryOrReplay(session, refreshToken, presented, now)
       }
       const user = await currentUser(session)
-      if (!user) {
+      if (!user || (session.rotations ?? 0) >= maxRotationsPerSession) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
       }

@@ -1,5 +1,5 @@
 import type { Role, UserRecord } from '../db/user-model.js'
-import type { SessionRecord } from '../db/session-model.js'
+import type { SessionState } from '../db/session-model.js'
 
 /** What leaves the service about a user: never a hash, never a token. */
 export interface UserView {
@@ -40,7 +40,7 @@ export function toUserView(
   }
 }
 
-export function toSessionInfo(session: SessionRecord, currentId: string): SessionInfoView {
+export function toSessionInfo(session: SessionState, currentId: string): SessionInfoView {
   return {
     id: session._id,
     createdAt: session.createdAt.toISOString(),
