@@ -29,6 +29,7 @@ const storedKeys = [
   'passwordHash',
   'roles',
   'passwordChangedAt',
+  'credentialVersion',
   'createdAt',
   'updatedAt',
 ]
