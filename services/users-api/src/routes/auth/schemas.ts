@@ -118,7 +118,12 @@ export const RefreshBodySchema = Type.Object(
 const bearer = [{ bearer: [] }]
 
 // The answers every route with a JSON body can give before its handler runs.
-const bodyProblems = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const
+/** What any route that takes a JSON body may answer about the body itself. */
+export const bodyProblems = [
+  'VALIDATION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+] as const
 
 export const signupRoute = {
   operationId: 'signup',

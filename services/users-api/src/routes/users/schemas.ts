@@ -1,6 +1,7 @@
 import { problemResponses } from '@users-auth/service-kit'
 import { Type } from 'typebox'
 import {
+  bodyProblems,
   NameSchema,
   NewPasswordSchema,
   ObjectIdSchema,
@@ -23,7 +24,14 @@ export const SessionInfoSchema = Type.Object(
 )
 
 // The answers every route with a JSON body can give before its handler runs.
-const bodyProblems = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const
+// A signed-in request that checks the password again, under its budgets.
+const passwordCheckProblems = [
+  ...bodyProblems,
+  'UNAUTHORIZED',
+  'INVALID_CREDENTIALS',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+] as const
 // The answers every admin route can give before its handler runs.
 const adminProblems = ['UNAUTHORIZED', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'] as const
 
@@ -75,13 +83,7 @@ export const changePasswordRoute = {
   ),
   response: {
     204: Type.Null(),
-    ...problemResponses(
-      ...bodyProblems,
-      'UNAUTHORIZED',
-      'INVALID_CREDENTIALS',
-      'RATE_LIMITED',
-      'SERVICE_UNAVAILABLE',
-    ),
+    ...problemResponses(...passwordCheckProblems),
   },
 }
 
@@ -99,13 +101,7 @@ export const deleteMeRoute = {
   ),
   response: {
     204: Type.Null(),
-    ...problemResponses(
-      ...bodyProblems,
-      'UNAUTHORIZED',
-      'INVALID_CREDENTIALS',
-      'RATE_LIMITED',
-      'SERVICE_UNAVAILABLE',
-    ),
+    ...problemResponses(...passwordCheckProblems),
   },
 }
 
