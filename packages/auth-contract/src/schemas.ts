@@ -48,11 +48,35 @@ export const VerifyResponseSchema = Type.Object({
 })
 export type VerifyResponse = Static<typeof VerifyResponseSchema>
 
+/** RFC 8176 authentication method references this project issues. */
+export const AmrSchema = Type.Union([
+  Type.Literal('pwd'),
+  Type.Literal('otp'),
+  Type.Literal('mfa'),
+  Type.Literal('fed'),
+])
+export type Amr = Static<typeof AmrSchema>
+
 export const TokenRequestSchema = Type.Object(
   {
     sub: Type.String({ minLength: 1, maxLength: 128 }),
     sid: Type.String({ minLength: 1, maxLength: 128 }),
     roles: Type.Array(RoleSchema, { maxItems: 8, uniqueItems: true }),
+    amr: Type.Optional(
+      Type.Array(AmrSchema, {
+        maxItems: 4,
+        uniqueItems: true,
+        description: 'How the session was authenticated (RFC 8176)',
+      }),
+    ),
+    auth_time: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 2 ** 53 - 1,
+        format: 'int64',
+        description: 'When the user authenticated, seconds since the epoch (OIDC Core)',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -61,6 +85,8 @@ export const TokenRequestSchema = Type.Object(
         sub: '665f1c2ab4e9d3a1c0f7e812',
         sid: '0b6f1f2e-8c1d-4e43-9a57-3f0e2f1c9d4a',
         roles: ['user'],
+        amr: ['pwd'],
+        auth_time: 1_780_000_000,
       },
     ],
   },

@@ -73,6 +73,30 @@ describe('POST /v1/tokens', () => {
     expect(secondPayload.jti).not.toBe(payload.jti)
   })
 
+  it('carries amr and auth_time when asked, and refuses an unknown method', async () => {
+    harness = await buildAuthApi()
+    const { accessToken } = await mint(harness, {
+      sub: 'user-1',
+      sid: 'session-1',
+      roles: ['user'],
+      amr: ['pwd', 'otp', 'mfa'],
+      auth_time: 1_780_000_000,
+    })
+    const { payload } = await jwtVerify(
+      accessToken,
+      createLocalJWKSet(await servedJwks(harness)),
+      issuerAudience,
+    )
+    expect(payload).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], auth_time: 1_780_000_000 })
+    const refused = await harness.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: bearer,
+      payload: { sub: 'u', sid: 's', roles: ['user'], amr: ['sms'] },
+    })
+    expect(refused.statusCode).toBe(400)
+  })
+
   it('takes its timestamps from the injected clock, so expiry is testable without sleeping', async () => {
     const fixed = Date.UTC(2030, 0, 1, 12, 0, 0)
     harness = await buildAuthApi({ now: () => fixed, env: { ACCESS_TOKEN_TTL: '5m' } })

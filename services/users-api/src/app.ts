@@ -12,7 +12,9 @@ import { JwksCache } from './auth/jwks-cache.js'
 import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
+import { createAudit } from './domain/audit.js'
 import { createSessions } from './domain/sessions.js'
+import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
 import authRoutes from './routes/auth/index.js'
 import userRoutes from './routes/users/index.js'
@@ -121,9 +123,11 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     refreshReuseGraceMs: config.refreshReuseGraceMs,
     passwordPolicy: { minLength: config.passwordMinLength },
     throttle,
+    audit: createAudit({ db, logger, now, retentionMs: config.auditRetentionMs }),
   }
   const sessions = createSessions(domainDeps)
-  const accounts = createAccounts(domainDeps, sessions)
+  const signIn = createSignIn(sessions)
+  const accounts = createAccounts(domainDeps, sessions, signIn)
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,

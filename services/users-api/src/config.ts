@@ -129,6 +129,10 @@ export const EnvSchema = Type.Object({
       description: 'Allowed browser origins, comma-separated; unset: CORS off; `*` is refused.',
     }),
   ),
+  AUDIT_RETENTION: Type.String({
+    default: '90d',
+    description: 'How long audit events are kept (a TTL index removes older ones).',
+  }),
 })
 
 export interface Config {
@@ -158,6 +162,7 @@ export interface Config {
   passwordMinLength: number
   trustedProxies: string[]
   corsOrigins: string[]
+  auditRetentionMs: number
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -173,6 +178,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (sessionMaxLifetimeMs <= 0) throw new ConfigError('SESSION_MAX_LIFETIME must be above 0')
   // A grace is for a retry after a lost answer: seconds, not a second way to keep a session.
   if (refreshReuseGraceMs > 60_000) throw new ConfigError('REFRESH_REUSE_GRACE must be at most 60s')
+  const auditRetentionMs = parseDuration(e.AUDIT_RETENTION)
+  if (auditRetentionMs < 60_000) throw new ConfigError('AUDIT_RETENTION must be at least 1m')
   if (corsOrigins.includes('*'))
     throw new ConfigError('CORS_ORIGINS: list origins explicitly; "*" is not allowed')
   if (e.NODE_ENV === 'production') {
@@ -212,5 +219,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     trustedProxies: parseList(e.TRUSTED_PROXIES),
     corsOrigins,
+    auditRetentionMs,
   }
 }

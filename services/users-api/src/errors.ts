@@ -18,6 +18,7 @@ export const RefreshTokenReused = problemError(
   'REFRESH_TOKEN_REUSED',
   'The refresh token was already used; the session has been revoked.',
 )
+export const AccountDisabled = problemError('ACCOUNT_DISABLED', 'This account is disabled.')
 export const Forbidden = problemError('FORBIDDEN', 'You are not allowed to do this.')
 export const NotFound = problemError('NOT_FOUND', 'There is no such resource.')
 export const EmailTaken = problemError('EMAIL_TAKEN', 'An account with this email already exists.')

@@ -26,14 +26,26 @@ describe('POST /v1/auth/signup', () => {
     const body = res.json<SessionBody>()
     expect(res.headers.location).toBe(`/v1/users/${body.user.id}`)
     expect(body).toMatchObject({
-      user: { email: 'alice@example.com', name: 'Alice', roles: ['user'] },
+      user: {
+        email: 'alice@example.com',
+        name: 'Alice',
+        roles: ['user'],
+        emailVerified: false,
+        hasPassword: true,
+        mfaEnabled: false,
+        disabled: false,
+      },
       tokenType: 'Bearer',
       expiresIn: 900,
     })
     expect(Object.keys(body.user).sort()).toEqual([
       'createdAt',
+      'disabled',
       'email',
+      'emailVerified',
+      'hasPassword',
       'id',
+      'mfaEnabled',
       'name',
       'roles',
       'updatedAt',

@@ -31,9 +31,17 @@ export function createTokenSigner(
     aud: options.audience,
     expiresIn: options.ttlSeconds * 1000,
   })
-  return ({ sub, sid, roles }) => {
+  return ({ sub, sid, roles, amr, auth_time }) => {
     const iat = Math.floor(now() / 1000)
-    const accessToken = sign({ sub, sid, roles, iat, jti: randomUUID() })
+    const accessToken = sign({
+      sub,
+      sid,
+      roles,
+      ...(amr ? { amr } : {}),
+      ...(auth_time === undefined ? {} : { auth_time }),
+      iat,
+      jti: randomUUID(),
+    })
     return { accessToken, expiresIn: options.ttlSeconds }
   }
 }

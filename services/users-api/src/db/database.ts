@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import mongoose, { type Connection } from 'mongoose'
+import mongoose, { type Connection, type Model } from 'mongoose'
+import { auditEventModel, type AuditEventModel } from './audit-event-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
 export interface Database {
   users: UserModel
   sessions: SessionModel
+  auditEvents: AuditEventModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -27,6 +29,9 @@ export function openDatabase(options: DatabaseOptions): Database {
   const connection: Connection = mongoose.createConnection()
   const users = userModel(connection)
   const sessions = sessionModel(connection)
+  const auditEvents = auditEventModel(connection)
+  // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
+  const expiring: Model<{ expiresAt: Date }>[] = [sessions, auditEvents] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
 
@@ -44,9 +49,10 @@ export function openDatabase(options: DatabaseOptions): Database {
           // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
           heartbeatFrequencyMS: 2000,
         })
-        await Promise.all([users.createCollection(), sessions.createCollection()])
-        const [, expiry] = await Promise.all([users.createIndexes(), createSessionIndexes()])
-        if (expiry === 'sweep') startSweep()
+        await Promise.all([users, ...expiring].map((model) => model.createCollection()))
+        await users.createIndexes()
+        const expiry = await Promise.all(expiring.map(createExpiringIndexes))
+        if (expiry.includes('sweep')) startSweep()
         state.indexed = true
         return
       } catch (error) {
@@ -56,38 +62,45 @@ export function openDatabase(options: DatabaseOptions): Database {
     }
   }
   /**
-   * The sessions' indexes; on an engine without TTL indexes (FerretDB 1.x) the same indexes
-   * without expiry, and expired sessions are swept instead (reads already ignore them).
+   * A collection's indexes; on an engine without TTL indexes (FerretDB 1.x) the same indexes
+   * without expiry, and expired documents are swept instead (reads already ignore them).
    */
-  const createSessionIndexes = async (): Promise<'ttl' | 'sweep'> => {
+  const createExpiringIndexes = async (
+    model: Model<{ expiresAt: Date }>,
+  ): Promise<'ttl' | 'sweep'> => {
     try {
-      await sessions.createIndexes()
+      await model.createIndexes()
       return 'ttl'
     } catch (error) {
       if (!isTtlUnsupported(error)) throw error
-      for (const [fields, indexOptions] of sessions.schema.indexes()) {
+      for (const [fields, indexOptions] of model.schema.indexes()) {
         const {
           expires: _expires,
           expireAfterSeconds: _ttl,
           ...rest
         } = indexOptions as Record<string, unknown>
-        await sessions.db
-          .collection(sessions.collection.collectionName)
+        await model.db
+          .collection(model.collection.collectionName)
           .createIndexes([{ ...rest, key: fields as Record<string, 1> }])
       }
       options.onError?.(
-        new Error('this MongoDB engine has no TTL indexes: expired sessions are swept every 60 s'),
+        new Error(
+          `this MongoDB engine has no TTL indexes: expired ${model.collection.collectionName} are swept every 60 s`,
+        ),
       )
       return 'sweep'
     }
   }
   let sweep: NodeJS.Timeout | undefined
   const startSweep = (): void => {
+    if (sweep) return
     sweep = setInterval(() => {
-      sessions
-        .deleteMany({ expiresAt: { $lte: new Date() } })
-        .exec()
-        .catch((error: unknown) => options.onError?.(error))
+      for (const model of expiring) {
+        model
+          .deleteMany({ expiresAt: { $lte: new Date() } })
+          .exec()
+          .catch((error: unknown) => options.onError?.(error))
+      }
     }, 60_000)
     sweep.unref()
   }
@@ -96,6 +109,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   return {
     users,
     sessions,
+    auditEvents,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

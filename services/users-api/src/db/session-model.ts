@@ -1,3 +1,4 @@
+import type { Amr } from '@users-auth/auth-contract'
 import { Schema, type Connection, type Model, type Types } from 'mongoose'
 
 export interface SessionRecord {
@@ -24,6 +25,10 @@ export interface SessionRecord {
   expiresAt: Date
   /** The user's credential version when the session started: dead once the user's moves on. */
   credentialVersion: number
+  /** How the user signed in (RFC 8176 values), carried by every access token of the session. */
+  amr?: Amr[]
+  /** When the user signed in (the `auth_time` claim); refreshes keep it. */
+  authTime?: Date
   /**
    * The last rotation, kept only while a reuse grace is configured: the hash of the token it
    * retired, when, and the pair it returned, sealed under a key only that token yields.
@@ -46,6 +51,8 @@ const sessionSchema = new Schema<SessionRecord>(
     ip: { type: String, default: '' },
     expiresAt: { type: Date, required: true, expires: 0 },
     credentialVersion: { type: Number, default: 0 },
+    amr: { type: [String], default: undefined },
+    authTime: { type: Date },
     previousTokenHash: { type: String },
     previousRotatedAt: { type: Date },
     previousPair: { type: String },

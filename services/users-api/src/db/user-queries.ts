@@ -5,13 +5,27 @@ import type { UserRecord } from './user-model.js'
 /** What a session needs to know about its user, and what a reply shows. */
 export type SessionUser = Pick<
   UserRecord,
-  '_id' | 'email' | 'name' | 'roles' | 'createdAt' | 'updatedAt' | 'credentialVersion'
+  | '_id'
+  | 'email'
+  | 'name'
+  | 'roles'
+  | 'hasPassword'
+  | 'emailVerified'
+  | 'mfaEnabled'
+  | 'disabled'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'credentialVersion'
 >
 
 export const sessionUserFields = {
   email: 1,
   name: 1,
   roles: 1,
+  hasPassword: 1,
+  emailVerified: 1,
+  mfaEnabled: 1,
+  disabled: 1,
   createdAt: 1,
   updatedAt: 1,
   credentialVersion: 1,
@@ -20,9 +34,30 @@ export const sessionUserFields = {
 export interface NewUser {
   email: string
   name: string
-  passwordHash: string
+  /** Absent for an account made by social login alone. */
+  passwordHash?: string
+  emailVerified?: boolean
   roles: UserRecord['roles']
   now: Date
+}
+
+/** The fields a session reads, picked from a whole record (findAndModify takes no projection). */
+function pickSessionUser(user: UserRecord): SessionUser {
+  const { _id, email, name, roles, hasPassword, emailVerified, mfaEnabled, disabled } = user
+  const { createdAt, updatedAt, credentialVersion } = user
+  return {
+    _id,
+    email,
+    name,
+    roles,
+    hasPassword,
+    emailVerified,
+    mfaEnabled,
+    disabled,
+    createdAt,
+    updatedAt,
+    credentialVersion,
+  }
 }
 
 /** Every query on users, named for what it does. */
@@ -38,7 +73,11 @@ export function userQueries({ users }: Database) {
         _id: new Types.ObjectId(),
         email: user.email,
         name: user.name,
-        passwordHash: user.passwordHash,
+        ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
+        hasPassword: user.passwordHash !== undefined,
+        emailVerified: user.emailVerified ?? false,
+        mfaEnabled: false,
+        disabled: false,
         roles: user.roles,
         passwordChangedAt: user.now,
         credentialVersion: 0,
@@ -47,10 +86,10 @@ export function userQueries({ users }: Database) {
     },
 
     /** The user with its hash, read in one go so hash and credential version agree. */
-    findForLogin(email: string): Promise<(SessionUser & { passwordHash: string }) | null> {
+    findForLogin(email: string): Promise<(SessionUser & { passwordHash?: string }) | null> {
       return users
         .findOne({ email }, { ...sessionUserFields, passwordHash: 1 })
-        .lean<SessionUser & { passwordHash: string }>()
+        .lean<SessionUser & { passwordHash?: string }>()
         .exec()
     },
 
@@ -96,8 +135,7 @@ export function userQueries({ users }: Database) {
         .lean()
         .exec()
       if (!user) return null
-      const { _id, email, roles, createdAt, updatedAt, credentialVersion } = user
-      return { _id, email, name: user.name, roles, createdAt, updatedAt, credentialVersion }
+      return pickSessionUser(user)
     },
 
     async delete(id: Types.ObjectId): Promise<boolean> {

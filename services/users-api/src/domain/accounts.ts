@@ -13,6 +13,7 @@ import {
 import type { DomainDeps, RequestContext } from './deps.js'
 import { normalizePassword, passwordProblem, type PasswordOwner } from './password-policy.js'
 import type { Principal, Sessions } from './sessions.js'
+import type { SignIn } from './sign-in.js'
 import { toUserView, type SessionView, type UserView } from './views.js'
 
 export interface SignupInput {
@@ -53,7 +54,7 @@ export function passwordForAuthApi(password: string, path: string): string {
   return normalized
 }
 
-export function createAccounts(deps: DomainDeps, sessions: Sessions) {
+export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: SignIn) {
   const { authApi, throttle } = deps
   const users = userQueries(deps.db)
 
@@ -124,7 +125,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
         throw error
       }
       try {
-        return await sessions.start(user, ctx)
+        return await sessions.start(user, { amr: ['pwd'] }, ctx)
       } catch (error) {
         // No half-created account: without a session the signup did not happen.
         await users.delete(user._id)
@@ -157,14 +158,14 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions) {
           needsRehash: verified.needsRehash,
         }
       })
-      if (!user || !valid) throw new InvalidCredentials()
+      if (!user?.passwordHash || !valid) throw new InvalidCredentials()
       if (needsRehash) {
         const passwordHash = await authApi.hashPassword(password, { requestId: ctx.requestId })
         await users.replaceHash(user._id, user.passwordHash, passwordHash)
       }
       // The session carries the credential version read with the hash: if the password
       // changed since, the session is born dead.
-      return sessions.start(user, ctx)
+      return signIn.complete(user, { amr: ['pwd'] }, ctx)
     },
 
     profile(principal: Principal): UserView {

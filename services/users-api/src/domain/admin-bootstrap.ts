@@ -78,7 +78,7 @@ async function promote(
   }
   const { valid } = await deps.authApi.verifyPassword(
     normalizePassword(password),
-    user.passwordHash,
+    user.passwordHash ?? null,
   )
   if (!valid) {
     throw new AdminRefused(`the password is not the current password of ${email}; nothing changed`)

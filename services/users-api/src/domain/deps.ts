@@ -1,6 +1,7 @@
 import type { AuthApiClient } from '@users-auth/auth-contract'
 import type { Database } from '../db/database.js'
 import type { LoginThrottle } from '../throttle/login-throttle.js'
+import type { Audit } from './audit.js'
 import type { PasswordPolicy } from './password-policy.js'
 
 export interface DomainDeps {
@@ -17,6 +18,8 @@ export interface DomainDeps {
   passwordPolicy: PasswordPolicy
   /** Per-account lockout for every password check. */
   throttle: LoginThrottle
+  /** Where every event of the contract's audit list is recorded. */
+  audit: Audit
 }
 
 /** What the domain needs to know about the request it serves. */

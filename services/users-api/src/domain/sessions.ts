@@ -1,3 +1,4 @@
+import type { Amr } from '@users-auth/auth-contract'
 import type { Types } from 'mongoose'
 import { sessionQueries } from '../db/session-queries.js'
 import type { SessionState } from '../db/session-model.js'
@@ -24,6 +25,13 @@ export interface Principal {
   roles: Role[]
 }
 
+/** How a session was authenticated: what its access tokens say in `amr` and `auth_time`. */
+export interface SignInMethod {
+  amr: Amr[]
+  /** When the user proved who they are; defaults to the session's start. */
+  authTime?: Date
+}
+
 /** What a rotation answered, kept sealed for a retry within the reuse grace. */
 interface RetryAnswer {
   accessToken: string
@@ -35,7 +43,16 @@ interface RetryAnswer {
 
 /** A credential change, applied to the user together with the version bump. */
 export type CredentialChange = Partial<
-  Pick<UserRecord, 'passwordHash' | 'passwordChangedAt' | 'email'>
+  Pick<
+    UserRecord,
+    | 'passwordHash'
+    | 'hasPassword'
+    | 'passwordChangedAt'
+    | 'email'
+    | 'emailVerified'
+    | 'mfaEnabled'
+    | 'disabled'
+  >
 >
 
 /**
@@ -53,9 +70,20 @@ export function createSessions(deps: DomainDeps) {
   const store = sessionQueries(deps.db)
   const users = userQueries(deps.db)
 
-  async function mint(user: SessionUser, sessionId: string, ctx: RequestContext) {
+  async function mint(
+    user: SessionUser,
+    sessionId: string,
+    method: Required<SignInMethod>,
+    ctx: RequestContext,
+  ) {
     return authApi.mintAccessToken(
-      { sub: user._id.toString(), sid: sessionId, roles: user.roles },
+      {
+        sub: user._id.toString(),
+        sid: sessionId,
+        roles: user.roles,
+        amr: method.amr,
+        auth_time: Math.floor(method.authTime.getTime() / 1000),
+      },
       { requestId: ctx.requestId },
     )
   }
@@ -77,10 +105,13 @@ export function createSessions(deps: DomainDeps) {
     )
   }
 
-  /** The session's user, if it exists and no credential changed since the session began. */
+  /**
+   * The session's user, if it exists, is not disabled, and no credential changed since the
+   * session began.
+   */
   async function currentUser(session: SessionState): Promise<SessionUser | undefined> {
     const user = await users.findById(session.userId)
-    if (!user || versionOf(user) !== versionOf(session)) return undefined
+    if (!user || user.disabled === true || versionOf(user) !== versionOf(session)) return undefined
     return user
   }
 
@@ -132,11 +163,21 @@ export function createSessions(deps: DomainDeps) {
      * The session carries the credential version the user was read with, so a login that
      * read the user just before a password change starts a session that is already dead.
      */
-    async start(user: SessionUser, ctx: RequestContext): Promise<SessionView> {
+    async start(
+      user: SessionUser,
+      method: SignInMethod,
+      ctx: RequestContext,
+    ): Promise<SessionView> {
       const sessionId = newSessionId()
       const refreshToken = newRefreshToken(sessionId)
-      const { accessToken, expiresIn } = await mint(user, sessionId, ctx)
       const now = deps.now()
+      const authTime = method.authTime ?? now
+      const { accessToken, expiresIn } = await mint(
+        user,
+        sessionId,
+        { amr: method.amr, authTime },
+        ctx,
+      )
       await store.insert({
         _id: sessionId,
         userId: user._id,
@@ -147,6 +188,8 @@ export function createSessions(deps: DomainDeps) {
         ip: ctx.ip,
         expiresAt: expiryFrom(now, now),
         credentialVersion: versionOf(user),
+        amr: method.amr,
+        authTime,
       })
       return { user: toUserView(user), accessToken, refreshToken, tokenType: 'Bearer', expiresIn }
     },
@@ -171,7 +214,12 @@ export function createSessions(deps: DomainDeps) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
       }
-      const { accessToken, expiresIn } = await mint(user, sessionId, ctx)
+      // Sessions stored before `amr` existed were all password logins.
+      const method = {
+        amr: session.amr ?? ['pwd' as const],
+        authTime: session.authTime ?? session.createdAt,
+      }
+      const { accessToken, expiresIn } = await mint(user, sessionId, method, ctx)
       const next = newRefreshToken(sessionId)
       const answer: RetryAnswer = {
         accessToken,
@@ -221,7 +269,12 @@ export function createSessions(deps: DomainDeps) {
         now,
         new Date(now.getTime() - deps.sessionMaxLifetimeMs),
       )
-      if (!found || versionOf(found.session) !== versionOf(found.user)) return undefined
+      if (
+        !found ||
+        found.user.disabled === true ||
+        versionOf(found.session) !== versionOf(found.user)
+      )
+        return undefined
       return { user: found.user, sessionId, roles: found.user.roles }
     },
 

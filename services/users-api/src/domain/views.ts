@@ -5,8 +5,12 @@ import type { SessionState } from '../db/session-model.js'
 export interface UserView {
   id: string
   email: string
+  emailVerified: boolean
   name: string
   roles: Role[]
+  hasPassword: boolean
+  mfaEnabled: boolean
+  disabled: boolean
   createdAt: string
   updatedAt: string
 }
@@ -28,13 +32,29 @@ export interface SessionInfoView {
 }
 
 export function toUserView(
-  user: Pick<UserRecord, '_id' | 'email' | 'name' | 'roles' | 'createdAt' | 'updatedAt'>,
+  user: Pick<
+    UserRecord,
+    | '_id'
+    | 'email'
+    | 'name'
+    | 'roles'
+    | 'hasPassword'
+    | 'emailVerified'
+    | 'mfaEnabled'
+    | 'disabled'
+    | 'createdAt'
+    | 'updatedAt'
+  >,
 ): UserView {
   return {
     id: user._id.toString(),
     email: user.email,
+    emailVerified: user.emailVerified ?? false,
     name: user.name,
     roles: user.roles,
+    hasPassword: user.hasPassword ?? true,
+    mfaEnabled: user.mfaEnabled ?? false,
+    disabled: user.disabled ?? false,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   }

@@ -241,8 +241,16 @@ export interface components {
             id: string;
             /** Format: email */
             email: string;
+            /** @description Whether the owner proved they read this address */
+            emailVerified: boolean;
             name: string;
             roles: ("user" | "admin")[];
+            /** @description False for an account made by social login alone */
+            hasPassword: boolean;
+            /** @description Whether sign-in asks for a second factor */
+            mfaEnabled: boolean;
+            /** @description Set by an admin: the account cannot sign in */
+            disabled: boolean;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -284,7 +292,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "INVALID_CREDENTIALS" | "UNAUTHORIZED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "EMAIL_TAKEN" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL";
+            code: "VALIDATION_FAILED" | "INVALID_CREDENTIALS" | "UNAUTHORIZED" | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSED" | "MFA_REQUIRED" | "INVALID_MFA_CODE" | "INVALID_TOKEN" | "FORBIDDEN" | "EMAIL_NOT_VERIFIED" | "ACCOUNT_DISABLED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "EMAIL_TAKEN" | "LAST_LOGIN_METHOD" | "IDENTITY_LINKED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL";
             /** @description The trace id when tracing is on, else the request id (X-Request-Id) */
             traceId: string;
             errors?: {

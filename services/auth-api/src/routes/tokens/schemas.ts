@@ -5,8 +5,8 @@ export const mintRoute = {
   operationId: 'mintAccessToken',
   summary: 'Mint an access token (JWT, typ at+jwt) for a user session',
   description:
-    'Signs `sub`, `sid` and `roles` with the active key, with the configured issuer, ' +
-    'audience and lifetime.',
+    'Signs `sub`, `sid`, `roles` and, when given, `amr` and `auth_time` with the active key, ' +
+    'with the configured issuer, audience and lifetime.',
   tags: ['tokens'],
   security: [{ bearer: [] }],
   body: TokenRequestSchema,

@@ -21,11 +21,15 @@ export const UserSchema = Type.Object(
   {
     id: ObjectIdSchema,
     email: Type.String({ format: 'email', maxLength: 254 }),
+    emailVerified: Type.Boolean({ description: 'Whether the owner proved they read this address' }),
     name: Type.String({ maxLength: 100 }),
     roles: Type.Array(Type.Union([Type.Literal('user'), Type.Literal('admin')]), {
       maxItems: 2,
       uniqueItems: true,
     }),
+    hasPassword: Type.Boolean({ description: 'False for an account made by social login alone' }),
+    mfaEnabled: Type.Boolean({ description: 'Whether sign-in asks for a second factor' }),
+    disabled: Type.Boolean({ description: 'Set by an admin: the account cannot sign in' }),
     createdAt: DateTimeSchema,
     updatedAt: DateTimeSchema,
   },
