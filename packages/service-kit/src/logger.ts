@@ -66,5 +66,22 @@ export function createLogger(settings: LoggerSettings): Logger {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   }
-  return settings.stream ? pino(options, settings.stream) : pino(options)
+  return pino(options, settings.stream ?? stdoutDestination())
+}
+
+/**
+ * stdout written asynchronously: a log line never blocks the event loop on a slow pipe, and
+ * lines that pile up under load leave in one write. Whatever is still buffered is written
+ * synchronously when the process exits, so no line is lost at shutdown.
+ */
+let stdout: ReturnType<typeof pino.destination> | undefined
+function stdoutDestination(): DestinationStream {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false })
+    process.once('exit', () => {
+      destination.flushSync()
+    })
+    stdout = destination
+  }
+  return stdout
 }

@@ -52,7 +52,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: requestIdFrom,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One line per request (an onResponse hook below) instead of Fastify's two: logging was a
+    // fifth of each request's CPU in the benchmark's profiles.
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: true,
+    }),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     requestTimeout: 30_000,
     // A request already arriving when the close begins is finished, not refused: the close
@@ -75,6 +80,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   })
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(requestIdHeader, request.id)
+    done()
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { req: request, res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    )
     done()
   })
   // While draining, every answer (in-flight ones included) closes its keep-alive connection,

@@ -424,6 +424,27 @@ describe('request ids', () => {
     ).toBe(true)
   })
 
+  it('logs one line per request, with method, path without query, status and time', async () => {
+    const { app } = await build()
+    await app.inject({
+      method: 'GET',
+      url: '/v1/items?limit=1&secret=s3cr3t',
+      headers: { 'x-request-id': 'one-line-1', 'user-agent': 'kit-test' },
+    })
+    const lines = logs
+      .lines()
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.requestId === 'one-line-1')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({
+      msg: 'request completed',
+      req: { method: 'GET', path: '/v1/items', userAgent: 'kit-test' },
+      res: { statusCode: 200 },
+    })
+    expect(lines[0]?.responseTime).toEqual(expect.any(Number))
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t')
+  })
+
   it('replaces a missing or hostile id with a generated one', async () => {
     const { app } = await build()
     const none = await app.inject({ method: 'GET', url: '/v1/items?limit=1' })
