@@ -332,7 +332,9 @@ describe('audit trail', () => {
     const { users } = pair
     await signup(users, 'kim@example.com')
     // A deliberately broken store: an event whose request id is taken cannot be written.
-    await pair.db.collection('audit_events').createIndex({ requestId: 1 }, { unique: true })
+    await pair.db
+      .collection('audit_events')
+      .createIndexes([{ key: { requestId: 1 }, name: 'requestId_1', unique: true }])
     const attempt = (payload: object, requestId: string) =>
       users.inject({
         method: 'POST',

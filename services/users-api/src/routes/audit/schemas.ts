@@ -5,7 +5,7 @@ import { ObjectIdSchema } from '../auth/schemas.js'
 
 const bearer = [{ bearer: [] }]
 
-const UserIdOrNull = Type.Union([ObjectIdSchema, Type.Null()])
+const CursorSchema = Type.Union([ObjectIdSchema, Type.Null()])
 
 export const AuditEventSchema = Type.Object(
   {
@@ -29,7 +29,7 @@ export const AuditEventSchema = Type.Object(
 const AuditPageSchema = Type.Object(
   {
     items: Type.Array(AuditEventSchema, { maxItems: 100 }),
-    nextCursor: UserIdOrNull,
+    nextCursor: CursorSchema,
   },
   { additionalProperties: false },
 )
@@ -68,7 +68,7 @@ export const searchAuditRoute = {
   querystring: Type.Object(
     {
       userId: Type.Optional(ObjectIdSchema),
-      event: Type.Optional(Type.Union(auditEventNames.map((name) => Type.Literal(name)))),
+      event: Type.Optional(Type.Enum(auditEventNames, { description: 'One event name' })),
       ...paging,
     },
     { additionalProperties: false },
