@@ -170,7 +170,8 @@ function queryOf(op: Operation): fc.Arbitrary<string> {
 }
 
 function requestOf(op: Operation): fc.Arbitrary<FuzzRequest> {
-  const admin = op.path === '/v1/users' || op.path === '/v1/users/{id}'
+  const admin =
+    op.path === '/v1/users' || op.path.startsWith('/v1/users/{id}') || op.path === '/v1/audit'
   const auth: fc.Arbitrary<AuthKind> = op.bearer
     ? fc.constantFrom<AuthKind>(
         admin ? 'admin' : 'mine',
@@ -281,6 +282,12 @@ describe.concurrent('every operation of /openapi.json', () => {
     'GET /v1/users',
     'GET /v1/users/{id}',
     'DELETE /v1/users/{id}',
+    'DELETE /v1/users/me/sessions',
+    'GET /v1/users/me/activity',
+    'PATCH /v1/users/{id}',
+    'GET /v1/users/{id}/sessions',
+    'DELETE /v1/users/{id}/sessions',
+    'GET /v1/audit',
     'GET /.well-known/jwks.json',
   ]
   names.forEach((name, index) => {
