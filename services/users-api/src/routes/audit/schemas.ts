@@ -63,7 +63,7 @@ export const searchAuditRoute = {
   operationId: 'searchAudit',
   summary: 'Every account’s audit events (admin)',
   description: `Filtered by \`userId\` and/or \`event\`. ${pagingDescription}`,
-  tags: ['audit', 'admin'],
+  tags: ['audit'],
   security: bearer,
   querystring: Type.Object(
     {
