@@ -12,10 +12,13 @@ import { JwksCache } from './auth/jwks-cache.js'
 import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
+import { createAdministration } from './domain/administration.js'
 import { createAudit } from './domain/audit.js'
+import { createAuditTrail } from './domain/audit-trail.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
+import auditRoutes from './routes/audit/index.js'
 import authRoutes from './routes/auth/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
@@ -126,8 +129,9 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     audit: createAudit({ db, logger, now, retentionMs: config.auditRetentionMs }),
   }
   const sessions = createSessions(domainDeps)
-  const signIn = createSignIn(sessions)
+  const signIn = createSignIn(sessions, domainDeps.audit)
   const accounts = createAccounts(domainDeps, sessions, signIn)
+  const administration = createAdministration(domainDeps, sessions)
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -144,7 +148,15 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         done(null, payload)
       })
       await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
-      await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards, ipLimit })
+      await v1.register(userRoutes, {
+        prefix: '/users',
+        accounts,
+        administration,
+        sessions,
+        guards,
+        ipLimit,
+      })
+      await v1.register(auditRoutes, { auditTrail: createAuditTrail(db), guards })
     },
     { prefix: '/v1' },
   )

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { get, login, post, problem, send, signup, startPair, type Pair } from './pair-harness.js'
-
-async function makeAdmin(p: Pair, email: string): Promise<string> {
-  await signup(p.users, email)
-  await p.db.collection('users').updateOne({ email }, { $addToSet: { roles: 'admin' } })
-  return (await login(p.users, email)).accessToken
-}
+import { get, makeAdmin, post, problem, send, signup, startPair } from './pair-harness.js'
 
 describe('admin routes', () => {
   it('are closed to anonymous callers (401) and to non-admins (403)', async () => {

@@ -134,6 +134,12 @@ describe('operations', () => {
         'GET /v1/users/',
         'GET /v1/users/{id}',
         'DELETE /v1/users/{id}',
+        'DELETE /v1/users/me/sessions',
+        'GET /v1/users/me/activity',
+        'PATCH /v1/users/{id}',
+        'GET /v1/users/{id}/sessions',
+        'DELETE /v1/users/{id}/sessions',
+        'GET /v1/audit',
         'GET /.well-known/jwks.json',
       ].sort(),
     )

@@ -199,6 +199,16 @@ export async function login(
   return res.json<SessionBody>()
 }
 
+/**
+ * A signed-up account made admin in the database (the first admin has nobody to promote it),
+ * signed in again so its token carries the role; returns the access token.
+ */
+export async function makeAdmin(p: Pair, email: string): Promise<string> {
+  await signup(p.users, email)
+  await p.db.collection('users').updateOne({ email }, { $addToSet: { roles: 'admin' } })
+  return (await login(p.users, email)).accessToken
+}
+
 /** Asserts an RFC 9457 answer with the contract's code and returns its body. */
 export function problem(
   res: LightMyRequestResponse,

@@ -170,6 +170,10 @@ describe('admin routes (BFLA)', () => {
       ['GET', '/v1/users?limit=100'],
       ['GET', `/v1/users/${id}`],
       ['DELETE', `/v1/users/${id}`],
+      ['PATCH', `/v1/users/${id}`],
+      ['GET', `/v1/users/${id}/sessions`],
+      ['DELETE', `/v1/users/${id}/sessions`],
+      ['GET', `/v1/audit?userId=${id}`],
     ] as const
 
   it('answer 403 to a signed-in non-admin, including one whose token claims admin', async () => {

@@ -138,6 +138,15 @@ export function userQueries({ users }: Database) {
       return pickSessionUser(user)
     },
 
+    /** An admin's change of standing that ends no session (roles, verified, enabling). */
+    async setStanding(
+      id: Types.ObjectId,
+      set: Partial<Pick<UserRecord, 'roles' | 'emailVerified' | 'disabled'>>,
+    ): Promise<boolean> {
+      const { matchedCount } = await users.updateOne({ _id: id }, { $set: set })
+      return matchedCount > 0
+    },
+
     async delete(id: Types.ObjectId): Promise<boolean> {
       const { deletedCount } = await users.deleteOne({ _id: id })
       return deletedCount > 0

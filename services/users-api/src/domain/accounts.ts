@@ -55,7 +55,7 @@ export function passwordForAuthApi(password: string, path: string): string {
 }
 
 export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: SignIn) {
-  const { authApi, throttle } = deps
+  const { authApi, throttle, audit } = deps
   const users = userQueries(deps.db)
 
   /**
@@ -65,11 +65,20 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
    */
   async function throttled<T extends { valid: boolean }>(
     email: string,
-    ip: string,
+    ctx: RequestContext,
     check: () => Promise<T>,
+    lockedUser: () => Promise<Types.ObjectId | undefined>,
   ): Promise<T> {
+    const { ip } = ctx
     const verdict = await throttle.reserve(email, ip)
-    if (!verdict.allowed) throw withRetryAfter(new RateLimited(), verdict.retryAfterMs / 1000)
+    if (!verdict.allowed) {
+      const userId = await lockedUser()
+      await audit.recordRefusal(
+        { event: 'login.locked', outcome: 'failure', ...(userId ? { userId } : {}) },
+        ctx,
+      )
+      throw withRetryAfter(new RateLimited(), verdict.retryAfterMs / 1000)
+    }
     let result: T
     try {
       result = await check()
@@ -95,11 +104,18 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
     ctx: RequestContext,
   ): Promise<boolean> {
     const normalized = passwordForAuthApi(password, path)
-    const { valid } = await throttled(principal.user.email, ctx.ip, async () => {
-      const hash = await users.findPasswordHash(principal.user._id)
-      const result = await authApi.verifyPassword(normalized, hash, { requestId: ctx.requestId })
-      return { valid: hash !== null && result.valid }
-    })
+    const { valid } = await throttled(
+      principal.user.email,
+      ctx,
+      async () => {
+        const hash = await users.findPasswordHash(principal.user._id)
+        const result = await authApi.verifyPassword(normalized, hash, {
+          requestId: ctx.requestId,
+        })
+        return { valid: hash !== null && result.valid }
+      },
+      () => Promise.resolve(principal.user._id),
+    )
     return valid
   }
 
@@ -125,9 +141,12 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
         throw error
       }
       try {
-        return await sessions.start(user, { amr: ['pwd'] }, ctx)
+        const session = await sessions.start(user, { amr: ['pwd'] }, ctx)
+        await audit.record({ event: 'signup', outcome: 'success', userId: user._id }, ctx)
+        return session
       } catch (error) {
-        // No half-created account: without a session the signup did not happen.
+        // No half-created account: without a session and its record the signup did not happen.
+        await sessions.endAll(user._id)
         await users.delete(user._id)
         throw error
       }
@@ -147,18 +166,30 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
       // outcome is ignored (the no-op catch only keeps a late failure from going unhandled).
       const lookup = users.findForLogin(email)
       lookup.catch(() => undefined)
-      const { user, valid, needsRehash } = await throttled(email, ctx.ip, async () => {
-        const found = await lookup
-        const verified = await authApi.verifyPassword(password, found?.passwordHash ?? null, {
-          requestId: ctx.requestId,
-        })
-        return {
-          user: found,
-          valid: found !== null && verified.valid,
-          needsRehash: verified.needsRehash,
-        }
-      })
-      if (!user?.passwordHash || !valid) throw new InvalidCredentials()
+      const { user, valid, needsRehash } = await throttled(
+        email,
+        ctx,
+        async () => {
+          const found = await lookup
+          const verified = await authApi.verifyPassword(password, found?.passwordHash ?? null, {
+            requestId: ctx.requestId,
+          })
+          return {
+            user: found,
+            valid: found !== null && verified.valid,
+            needsRehash: verified.needsRehash,
+          }
+        },
+        async () => (await lookup.catch(() => null))?._id,
+      )
+      if (!user?.passwordHash || !valid) {
+        // An unknown address is recorded without a user: no account to attach it to.
+        await audit.recordRefusal(
+          { event: 'login', outcome: 'failure', ...(user ? { userId: user._id } : {}) },
+          ctx,
+        )
+        throw new InvalidCredentials()
+      }
       if (needsRehash) {
         const passwordHash = await authApi.hashPassword(password, { requestId: ctx.requestId })
         await users.replaceHash(user._id, user.passwordHash, passwordHash)
@@ -186,8 +217,13 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
     ): Promise<void> {
       const newPassword = passwordForAuthApi(input.newPassword, '/newPassword')
       assertAcceptable(input.newPassword, principal.user, '/newPassword')
-      if (!(await passwordMatches(principal, input.currentPassword, '/currentPassword', ctx)))
+      if (!(await passwordMatches(principal, input.currentPassword, '/currentPassword', ctx))) {
+        await audit.recordRefusal(
+          { event: 'password.change', outcome: 'failure', userId: principal.user._id },
+          ctx,
+        )
         throw new WrongPassword()
+      }
       const passwordHash = await authApi.hashPassword(newPassword, { requestId: ctx.requestId })
       const changed = await sessions.changeCredentials(
         principal.user._id,
@@ -195,15 +231,29 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
         principal.sessionId,
       )
       if (!changed) throw new NotFound()
+      await audit.record(
+        { event: 'password.change', outcome: 'success', userId: principal.user._id },
+        ctx,
+      )
     },
 
     async deleteSelf(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
-      if (!(await passwordMatches(principal, password, '/password', ctx))) throw new WrongPassword()
-      await removeUser(principal.user._id)
+      const userId = principal.user._id
+      if (!(await passwordMatches(principal, password, '/password', ctx))) {
+        await audit.recordRefusal({ event: 'account.delete', outcome: 'failure', userId }, ctx)
+        throw new WrongPassword()
+      }
+      await removeUser(userId)
+      await audit.record({ event: 'account.delete', outcome: 'success', userId }, ctx)
     },
 
-    async deleteById(id: string): Promise<void> {
-      if (!(await removeUser(new Types.ObjectId(id)))) throw new NotFound()
+    async deleteById(actor: Principal, id: string, ctx: RequestContext): Promise<void> {
+      const userId = new Types.ObjectId(id)
+      if (!(await removeUser(userId))) throw new NotFound()
+      await audit.record(
+        { event: 'admin.delete', outcome: 'success', userId, actorId: actor.user._id },
+        ctx,
+      )
     },
 
     async getById(id: string): Promise<UserView> {

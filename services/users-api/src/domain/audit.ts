@@ -54,7 +54,7 @@ export interface AuditOptions {
  */
 export function createAudit({ db, logger, now, retentionMs }: AuditOptions) {
   const store = auditQueries(db)
-  return {
+  const audit = {
     async record(entry: AuditEntry, ctx: RequestContext): Promise<void> {
       const at = now()
       const actorId = entry.actorId ?? entry.userId
@@ -86,7 +86,28 @@ export function createAudit({ db, logger, now, retentionMs }: AuditOptions) {
         'audit event',
       )
     },
+
+    /**
+     * For a refusal that must stand whatever the store does (a failed or locked-out login): a
+     * lost record is logged, and the caller's answer stays the same, so a guesser learns
+     * nothing from a failing store and gets no further for it.
+     */
+    async recordRefusal(entry: AuditEntry, ctx: RequestContext): Promise<void> {
+      try {
+        await audit.record(entry, ctx)
+      } catch (error) {
+        logger.error(
+          {
+            err: error,
+            audit: { event: entry.event, outcome: entry.outcome },
+            reqId: ctx.requestId,
+          },
+          'audit event lost',
+        )
+      }
+    },
   }
+  return audit
 }
 
 export type Audit = ReturnType<typeof createAudit>

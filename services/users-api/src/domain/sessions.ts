@@ -52,6 +52,7 @@ export type CredentialChange = Partial<
     | 'emailVerified'
     | 'mfaEnabled'
     | 'disabled'
+    | 'roles'
   >
 >
 
@@ -125,6 +126,7 @@ export function createSessions(deps: DomainDeps) {
     presentedToken: string,
     presentedHash: string,
     now: Date,
+    ctx: RequestContext,
   ): Promise<SessionView> {
     const grace = deps.refreshReuseGraceMs
     if (
@@ -154,6 +156,10 @@ export function createSessions(deps: DomainDeps) {
     }
     if (!(await store.rotatedBefore(session._id, presentedHash))) throw new RefreshTokenInvalid()
     await store.delete(session._id)
+    await deps.audit.record(
+      { event: 'refresh.reuse', outcome: 'failure', userId: session.userId },
+      ctx,
+    )
     throw new RefreshTokenReused()
   }
 
@@ -207,7 +213,7 @@ export function createSessions(deps: DomainDeps) {
       const session = await store.findById(sessionId)
       if (!session || !isLive(session, now)) throw new RefreshTokenInvalid()
       if (session.refreshTokenHash !== presented) {
-        return retryOrReplay(session, refreshToken, presented, now)
+        return retryOrReplay(session, refreshToken, presented, now, ctx)
       }
       const user = await currentUser(session)
       if (!user || (session.rotations ?? 0) >= maxRotationsPerSession) {
@@ -245,7 +251,7 @@ export function createSessions(deps: DomainDeps) {
         // Another request rotated this token between our read and our write.
         const after = await store.findById(sessionId)
         if (!after) throw new RefreshTokenInvalid()
-        return retryOrReplay(after, refreshToken, presented, now)
+        return retryOrReplay(after, refreshToken, presented, now, ctx)
       }
       return {
         user: toUserView(user),
@@ -301,13 +307,32 @@ export function createSessions(deps: DomainDeps) {
       await store.delete(sessionId)
     },
 
+    async logout(principal: Principal, ctx: RequestContext): Promise<void> {
+      await store.delete(principal.sessionId)
+      await deps.audit.record(
+        { event: 'logout', outcome: 'success', userId: principal.user._id },
+        ctx,
+      )
+    },
+
     async list(userId: Types.ObjectId, currentId: string): Promise<SessionInfoView[]> {
       const sessions = await store.listByUser(userId)
       return sessions.map((s) => toSessionInfo(s, currentId))
     },
 
-    async revoke(userId: Types.ObjectId, sessionId: string): Promise<void> {
+    async revoke(userId: Types.ObjectId, sessionId: string, ctx: RequestContext): Promise<void> {
       if (!(await store.deleteOwned(userId, sessionId))) throw new NotFound()
+      await deps.audit.record({ event: 'session.revoke', outcome: 'success', userId }, ctx)
+    },
+
+    /**
+     * Log out everywhere else: a credential version bump with the caller's session kept, so a
+     * login racing this request cannot leave a session behind either.
+     */
+    async revokeOthers(principal: Principal, ctx: RequestContext): Promise<void> {
+      const userId = principal.user._id
+      if (!(await this.changeCredentials(userId, {}, principal.sessionId))) throw new NotFound()
+      await deps.audit.record({ event: 'session.revoke', outcome: 'success', userId }, ctx)
     },
 
     async endAllExcept(userId: Types.ObjectId, keepId: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { AccountDisabled } from '../errors.js'
+import type { Audit } from './audit.js'
 import type { RequestContext } from './deps.js'
+import { sessionIdOf } from './refresh-tokens.js'
 import type { Sessions, SessionUser, SignInMethod } from './sessions.js'
 import type { SessionView } from './views.js'
 
@@ -9,7 +11,7 @@ import type { SessionView } from './views.js'
  * starts. Callers reach it only after the credential was checked, so its refusals reveal
  * nothing to someone who does not hold that credential.
  */
-export function createSignIn(sessions: Sessions) {
+export function createSignIn(sessions: Sessions, audit: Audit) {
   return {
     async complete(
       user: SessionUser,
@@ -17,7 +19,17 @@ export function createSignIn(sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       if (user.disabled === true) throw new AccountDisabled()
-      return sessions.start(user, method, ctx)
+      const session = await sessions.start(user, method, ctx)
+      try {
+        // Every sign-in method ends here: its success is recorded once, here.
+        await audit.record({ event: 'login', outcome: 'success', userId: user._id }, ctx)
+      } catch (error) {
+        // A session nobody was told about, and no record of it: neither stays behind.
+        const sessionId = sessionIdOf(session.refreshToken)
+        if (sessionId) await sessions.end(sessionId).catch(() => undefined)
+        throw error
+      }
+      return session
     },
   }
 }

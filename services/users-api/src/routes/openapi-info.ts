@@ -1,5 +1,6 @@
 import type { OpenApiInfo } from '@users-auth/service-kit'
 import { SessionSchema, UserSchema } from './auth/schemas.js'
+import { AuditEventSchema } from './audit/schemas.js'
 import { SessionInfoSchema } from './users/schemas.js'
 
 /** What users-api's OpenAPI document says of itself: its tags and its named shapes. */
@@ -13,7 +14,13 @@ export const openApiInfo: OpenApiInfo = {
     { name: 'users', description: 'The signed-in user’s account.' },
     { name: 'sessions', description: 'The signed-in user’s sessions on other devices.' },
     { name: 'admin', description: 'Accounts of other users (role admin).' },
+    { name: 'audit', description: 'What happened to accounts: who did what, from where.' },
     { name: 'keys', description: 'The public keys that verify access tokens.' },
   ],
-  schemas: { User: UserSchema, Session: SessionSchema, SessionInfo: SessionInfoSchema },
+  schemas: {
+    User: UserSchema,
+    Session: SessionSchema,
+    SessionInfo: SessionInfoSchema,
+    AuditEvent: AuditEventSchema,
+  },
 }

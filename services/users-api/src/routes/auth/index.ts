@@ -36,7 +36,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
     '/logout',
     { schema: logoutRoute, onRequest: guards.authenticate },
     async (request, reply) => {
-      await sessions.end(principalOf(request).sessionId)
+      await sessions.logout(principalOf(request), contextOf(request))
       return reply.code(204).send(null)
     },
   )

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf, type Guards } from '../../auth/authenticate.js'
 import type { Accounts } from '../../domain/accounts.js'
+import type { Administration } from '../../domain/administration.js'
 import type { Sessions } from '../../domain/sessions.js'
 import type { IpLimit } from '../../throttle/ip-limit.js'
 import { contextOf } from '../request-context.js'
@@ -8,16 +9,21 @@ import {
   changePasswordRoute,
   deleteMeRoute,
   deleteUserRoute,
+  endUserSessionsRoute,
   getMeRoute,
   getUserRoute,
   listSessionsRoute,
+  listUserSessionsRoute,
   listUsersRoute,
   patchMeRoute,
+  patchUserRoute,
+  revokeOtherSessionsRoute,
   revokeSessionRoute,
 } from './schemas.js'
 
 export interface UserRoutesOptions {
   accounts: Accounts
+  administration: Administration
   sessions: Sessions
   guards: Guards
   /** The per-client-IP budget: every route that checks a password spends from it. */
@@ -26,7 +32,7 @@ export interface UserRoutesOptions {
 
 const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
   app,
-  { accounts, sessions, guards, ipLimit },
+  { accounts, administration, sessions, guards, ipLimit },
 ) => {
   const self = { onRequest: guards.authenticate }
   // Counted before the token is even verified, let alone the body parsed.
@@ -64,7 +70,16 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
     '/me/sessions/:id',
     { ...self, schema: revokeSessionRoute },
     async (request, reply) => {
-      await sessions.revoke(principalOf(request).user._id, request.params.id)
+      await sessions.revoke(principalOf(request).user._id, request.params.id, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.delete(
+    '/me/sessions',
+    { ...self, schema: revokeOtherSessionsRoute },
+    async (request, reply) => {
+      await sessions.revokeOthers(principalOf(request), contextOf(request))
       return reply.code(204).send(null)
     },
   )
@@ -78,9 +93,31 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (
   )
 
   app.delete('/:id', { ...admin, schema: deleteUserRoute }, async (request, reply) => {
-    await accounts.deleteById(request.params.id)
+    await accounts.deleteById(principalOf(request), request.params.id, contextOf(request))
     return reply.code(204).send(null)
   })
+
+  app.patch('/:id', { ...admin, schema: patchUserRoute }, (request) =>
+    administration.update(
+      principalOf(request),
+      request.params.id,
+      request.body,
+      contextOf(request),
+    ),
+  )
+
+  app.get('/:id/sessions', { ...admin, schema: listUserSessionsRoute }, async (request) => ({
+    items: await administration.listSessions(request.params.id),
+  }))
+
+  app.delete(
+    '/:id/sessions',
+    { ...admin, schema: endUserSessionsRoute },
+    async (request, reply) => {
+      await administration.endSessions(principalOf(request), request.params.id, contextOf(request))
+      return reply.code(204).send(null)
+    },
+  )
 }
 
 export default userRoutes

@@ -191,3 +191,77 @@ export const deleteUserRoute = {
     ...problemResponses('VALIDATION_FAILED', ...adminProblems, 'NOT_FOUND'),
   },
 }
+
+export const revokeOtherSessionsRoute = {
+  operationId: 'revokeMyOtherSessions',
+  summary: 'End every session of the signed-in user but this one',
+  description:
+    'Log out everywhere else: the other sessions’ access and refresh tokens stop working at ' +
+    'once, a login racing this request included. The calling session stays.',
+  tags: ['sessions'],
+  security: bearer,
+  response: { 204: Type.Null(), ...problemResponses('UNAUTHORIZED', 'SERVICE_UNAVAILABLE') },
+}
+
+const RoleSchema = Type.Union([Type.Literal('user'), Type.Literal('admin')])
+
+export const patchUserRoute = {
+  operationId: 'updateUser',
+  summary: 'Disable or enable a user, set its roles, mark its address verified (admin)',
+  description:
+    'Any of `disabled`, `roles`, `emailVerified` (at least one). Disabling ends every session ' +
+    'of the user at once; a disabled account cannot log in (403 ACCOUNT_DISABLED, only after ' +
+    'the right password), refresh or use a token. An admin cannot disable their own account ' +
+    'nor remove their own admin role (403 FORBIDDEN): another admin must.',
+  tags: ['admin'],
+  security: bearer,
+  ...byId,
+  body: Type.Object(
+    {
+      disabled: Type.Optional(Type.Boolean()),
+      roles: Type.Optional(Type.Array(RoleSchema, { minItems: 1, maxItems: 2, uniqueItems: true })),
+      emailVerified: Type.Optional(Type.Boolean()),
+    },
+    {
+      additionalProperties: false,
+      minProperties: 1,
+      examples: [{ disabled: true }, { roles: ['user', 'admin'] }, { emailVerified: true }],
+    },
+  ),
+  response: {
+    200: UserSchema,
+    ...problemResponses(...bodyProblems, ...adminProblems, 'NOT_FOUND'),
+  },
+}
+
+export const listUserSessionsRoute = {
+  operationId: 'listUserSessions',
+  summary: 'A user’s sessions (admin)',
+  description:
+    'The account’s sessions, most recently used first (at most 100); `current` is false.',
+  tags: ['admin'],
+  security: bearer,
+  ...byId,
+  response: {
+    200: Type.Object(
+      { items: Type.Array(SessionInfoSchema, { maxItems: 100 }) },
+      { additionalProperties: false },
+    ),
+    ...problemResponses('VALIDATION_FAILED', ...adminProblems, 'NOT_FOUND'),
+  },
+}
+
+export const endUserSessionsRoute = {
+  operationId: 'revokeUserSessions',
+  summary: 'End every session of a user (admin)',
+  description:
+    'Every access and refresh token of the account stops working at once, a login racing ' +
+    'this request included. The account itself stays as it is.',
+  tags: ['admin'],
+  security: bearer,
+  ...byId,
+  response: {
+    204: Type.Null(),
+    ...problemResponses('VALIDATION_FAILED', ...adminProblems, 'NOT_FOUND'),
+  },
+}
