@@ -1,4 +1,4 @@
-import { AccountDisabled } from '../errors.js'
+import { AccountDisabled, EmailNotVerified } from '../errors.js'
 import type { RequestContext } from './deps.js'
 import type { Sessions, SessionUser, SignInMethod } from './sessions.js'
 import type { SessionView } from './views.js'
@@ -9,7 +9,10 @@ import type { SessionView } from './views.js'
  * starts. Callers reach it only after the credential was checked, so its refusals reveal
  * nothing to someone who does not hold that credential.
  */
-export function createSignIn(sessions: Sessions) {
+export function createSignIn(
+  sessions: Sessions,
+  options: { requireEmailVerification?: boolean } = {},
+) {
   return {
     async complete(
       user: SessionUser,
@@ -17,6 +20,8 @@ export function createSignIn(sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       if (user.disabled === true) throw new AccountDisabled()
+      if (options.requireEmailVerification === true && user.emailVerified !== true)
+        throw new EmailNotVerified()
       return sessions.start(user, method, ctx)
     },
   }
