@@ -51,7 +51,10 @@ describe('email verification', () => {
     expect(me.json()).toMatchObject({ emailVerified: true })
     problem(await post(pair.users, '/v1/auth/email/verify', { token }), 400, 'INVALID_TOKEN')
 
-    const events = await pair.db.collection('audit_events').find({ event: 'email.verify' }).toArray()
+    const events = await pair.db
+      .collection('audit_events')
+      .find({ event: 'email.verify' })
+      .toArray()
     expect(events).toHaveLength(1)
     expect(events[0]).toMatchObject({ outcome: 'success', userId: expect.anything() as unknown })
     expect(JSON.stringify(events)).not.toContain(token)
@@ -60,7 +63,10 @@ describe('email verification', () => {
   it('resends on request, voiding the older link, and sends nothing once verified', async () => {
     const pair = await startPair()
     const session = await signup(pair.users, 'resend@example.com')
-    const first = tokenFrom(await pair.mail.mailTo('resend@example.com', verifySubject), 'verify-email')
+    const first = tokenFrom(
+      await pair.mail.mailTo('resend@example.com', verifySubject),
+      'verify-email',
+    )
     const res = await post(pair.users, '/v1/auth/email/verify/send', undefined, session.accessToken)
     expect(res.statusCode).toBe(202)
     const second = tokenFrom(
@@ -73,7 +79,12 @@ describe('email verification', () => {
       200,
     )
     const before = pair.mail.received.length
-    const again = await post(pair.users, '/v1/auth/email/verify/send', undefined, session.accessToken)
+    const again = await post(
+      pair.users,
+      '/v1/auth/email/verify/send',
+      undefined,
+      session.accessToken,
+    )
     expect(again.statusCode).toBe(202)
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(pair.mail.received.length).toBe(before)
@@ -83,18 +94,24 @@ describe('email verification', () => {
   it('lets exactly one of concurrent uses of one token win', async () => {
     const pair = await startPair()
     await signup(pair.users, 'race@example.com')
-    const token = tokenFrom(await pair.mail.mailTo('race@example.com', verifySubject), 'verify-email')
+    const token = tokenFrom(
+      await pair.mail.mailTo('race@example.com', verifySubject),
+      'verify-email',
+    )
     const results = await Promise.all(
       Array.from({ length: 10 }, () => post(pair.users, '/v1/auth/email/verify', { token })),
     )
-    expect(results.map((r) => r.statusCode).sort()).toEqual([200, ...Array(9).fill(400)])
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, ...Array<number>(9).fill(400)])
   })
 
   it('refuses an expired token (24 h, injected clock) and one for another purpose', async () => {
     let offsetMs = 0
     const pair = await startPair({ now: () => new Date(Date.now() + offsetMs) })
     await signup(pair.users, 'late@example.com')
-    const token = tokenFrom(await pair.mail.mailTo('late@example.com', verifySubject), 'verify-email')
+    const token = tokenFrom(
+      await pair.mail.mailTo('late@example.com', verifySubject),
+      'verify-email',
+    )
     // A verification token is no reset token and no email-change token.
     problem(
       await post(pair.users, '/v1/auth/password/reset', {
@@ -104,7 +121,11 @@ describe('email verification', () => {
       400,
       'INVALID_TOKEN',
     )
-    problem(await post(pair.users, '/v1/auth/email/change/confirm', { token }), 400, 'INVALID_TOKEN')
+    problem(
+      await post(pair.users, '/v1/auth/email/change/confirm', { token }),
+      400,
+      'INVALID_TOKEN',
+    )
     offsetMs = 24 * 60 * 60_000 + 1000
     problem(await post(pair.users, '/v1/auth/email/verify', { token }), 400, 'INVALID_TOKEN')
   })
@@ -133,7 +154,12 @@ describe('email verification', () => {
     const pair = await startPair({ now: () => new Date(Date.now() + offsetMs) })
     const session = await signup(pair.users, 'budget@example.com')
     for (let i = 0; i < 7; i++) {
-      const res = await post(pair.users, '/v1/auth/email/verify/send', undefined, session.accessToken)
+      const res = await post(
+        pair.users,
+        '/v1/auth/email/verify/send',
+        undefined,
+        session.accessToken,
+      )
       expect(res.statusCode).toBe(202)
     }
     await pair.mail.waitFor(
@@ -181,7 +207,10 @@ describe('REQUIRE_EMAIL_VERIFICATION=true', () => {
     )
     expect(await pair.db.collection('sessions').countDocuments()).toBe(0)
 
-    const token = tokenFrom(await pair.mail.mailTo('strict@example.com', verifySubject), 'verify-email')
+    const token = tokenFrom(
+      await pair.mail.mailTo('strict@example.com', verifySubject),
+      'verify-email',
+    )
     expect((await post(pair.users, '/v1/auth/email/verify', { token })).statusCode).toBe(200)
     const session = await login(pair.users, 'strict@example.com')
     expect(session.accessToken).toBeTruthy()

@@ -48,7 +48,12 @@ describe('mail configuration', () => {
     const result = spawnSync(
       'node',
       ['--conditions=@users-auth/source', '--import', 'tsx', 'src/server.ts'],
-      { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 },
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
     )
     expect(result.status).toBe(1)
     expect(result.stderr).toContain('users-api: SMTP_URL is required in production')

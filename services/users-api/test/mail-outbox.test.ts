@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  get,
-  post,
-  signup,
-  startPair,
-  startReplica,
-  type Pair,
-} from './pair-harness.js'
+import { get, post, signup, startPair, startReplica, type Pair } from './pair-harness.js'
 import { TestMailServer, tokenFrom } from './mail-server.js'
 
 const verifySubject = /Verify your email address/
@@ -42,7 +35,10 @@ describe('mail outbox', () => {
   it('delivers, records the outcome, removes the body and counts it in /metrics', async () => {
     const pair = await startPair()
     await signup(pair.users, 'metric@example.com')
-    const token = tokenFrom(await pair.mail.mailTo('metric@example.com', verifySubject), 'verify-email')
+    const token = tokenFrom(
+      await pair.mail.mailTo('metric@example.com', verifySubject),
+      'verify-email',
+    )
     await expect.poll(() => outboxStatuses(pair)).toEqual(['sent'])
     const [record] = await pair.db.collection('mail_outbox').find({}).toArray()
     expect(record).toMatchObject({ to: 'metric@example.com', status: 'sent', attempts: 1 })

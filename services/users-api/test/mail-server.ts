@@ -81,16 +81,15 @@ export class TestMailServer {
     if (!server) return
     // Stalled connections would hold close() open: end them.
     await new Promise<void>((resolve) => {
-      server.close(() => resolve())
+      server.close(() => {
+        resolve()
+      })
       for (const connection of server.connections) connection.close()
     })
   }
 
   /** Waits until a mail that matches arrives (default: to `to`), and returns it. */
-  async waitFor(
-    match: (mail: ReceivedMail) => boolean,
-    timeoutMs = 10_000,
-  ): Promise<ReceivedMail> {
+  async waitFor(match: (mail: ReceivedMail) => boolean, timeoutMs = 10_000): Promise<ReceivedMail> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = this.received.find(match)

@@ -134,6 +134,12 @@ describe('operations', () => {
         'GET /v1/users/',
         'GET /v1/users/{id}',
         'DELETE /v1/users/{id}',
+        'POST /v1/auth/email/verify/send',
+        'POST /v1/auth/email/verify',
+        'POST /v1/auth/password/forgot',
+        'POST /v1/auth/password/reset',
+        'POST /v1/users/me/email',
+        'POST /v1/auth/email/change/confirm',
         'GET /.well-known/jwks.json',
       ].sort(),
     )

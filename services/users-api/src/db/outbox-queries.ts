@@ -50,7 +50,11 @@ export function outboxQueries({ outbox }: Database) {
       await outbox.updateOne(
         { _id: id, leaseId },
         {
-          $set: { status: 'sent', sentAt: now, expiresAt: new Date(now.getTime() + keepFinishedMs) },
+          $set: {
+            status: 'sent',
+            sentAt: now,
+            expiresAt: new Date(now.getTime() + keepFinishedMs),
+          },
           $unset: { text: 1, html: 1, leaseId: 1 },
         },
       )
@@ -78,7 +82,11 @@ export function outboxQueries({ outbox }: Database) {
       await outbox.updateOne(
         { _id: id, leaseId },
         {
-          $set: { status: 'failed', lastError, expiresAt: new Date(now.getTime() + keepFinishedMs) },
+          $set: {
+            status: 'failed',
+            lastError,
+            expiresAt: new Date(now.getTime() + keepFinishedMs),
+          },
           $unset: { text: 1, html: 1, leaseId: 1 },
         },
       )

@@ -75,7 +75,10 @@ export function createEmailChange(
         )
       } catch (error) {
         if (!isDuplicateKey(error)) throw error
-        await deps.audit.record({ event: 'email.change', outcome: 'failure', userId: user._id }, ctx)
+        await deps.audit.record(
+          { event: 'email.change', outcome: 'failure', userId: user._id },
+          ctx,
+        )
         throw new EmailTaken()
       }
       await tokens.voidAll(user._id, 'verify-email')

@@ -90,7 +90,10 @@ export function createPasswordReset(
       })
       if (!changed) throw new NotFound()
       await tokens.voidAll(user._id, 'reset-password')
-      await deps.audit.record({ event: 'password.reset', outcome: 'success', userId: user._id }, ctx)
+      await deps.audit.record(
+        { event: 'password.reset', outcome: 'success', userId: user._id },
+        ctx,
+      )
     },
   }
 }

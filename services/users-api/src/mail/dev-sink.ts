@@ -42,6 +42,11 @@ export async function startDevMailSink(print: (line: string) => void): Promise<D
   if (address === null || typeof address === 'string') throw new Error('dev mail sink: no port')
   return {
     url: `smtp://127.0.0.1:${String(address.port)}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve()
+        })
+      }),
   }
 }

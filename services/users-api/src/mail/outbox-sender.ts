@@ -81,6 +81,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   })
 
   const state = { running: false }
+  const isRunning = () => state.running
   let wake: (() => void) | undefined
   let loop: Promise<void> | undefined
 
@@ -154,7 +155,8 @@ export function createOutboxSender(options: OutboxSenderOptions) {
         // MongoDB away: the mails wait in the outbox; try again at the next poll.
         logger.warn({ err: error }, 'mail outbox not reachable')
       }
-      if (!state.running) break
+      // stop() may have run while this drain was under way.
+      if (!isRunning()) break
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.pollMs)
         wake = () => {

@@ -34,8 +34,7 @@ function wording(template: MailTemplate): Wording {
         subject: 'Verify your email address',
         intro: 'Please confirm that this address belongs to you.',
         action: { label: 'Verify email address', link: template.link, validFor: '24 hours' },
-        notYou:
-          'If you did not create an account, ignore this mail: the address stays unverified.',
+        notYou: 'If you did not create an account, ignore this mail: the address stays unverified.',
       }
     case 'reset-password':
       return {
@@ -96,7 +95,13 @@ export function renderMail(
     w.intro,
     '',
     ...(w.action
-      ? [`${w.action.label}:`, w.action.link, '', `The link works once, for ${w.action.validFor}.`, '']
+      ? [
+          `${w.action.label}:`,
+          w.action.link,
+          '',
+          `The link works once, for ${w.action.validFor}.`,
+          '',
+        ]
       : []),
     ...asked,
     '',

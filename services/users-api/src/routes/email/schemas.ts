@@ -31,7 +31,12 @@ export const AcceptedSchema = Type.Object(
 )
 
 // Routes that use a mailed token spend from the per-IP budget and answer these.
-const tokenProblems = [...bodyProblems, 'INVALID_TOKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'] as const
+const tokenProblems = [
+  ...bodyProblems,
+  'INVALID_TOKEN',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+] as const
 
 export const sendVerificationRoute = {
   operationId: 'sendVerificationEmail',
