@@ -88,7 +88,7 @@ describe('email verification', () => {
     expect(again.statusCode).toBe(202)
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(pair.mail.received.length).toBe(before)
-    problem(await post(pair.users, '/v1/auth/email/verify/send'), 401, 'UNAUTHORIZED')
+    problem(await post(pair.users, '/v1/auth/email/verify/send', undefined), 401, 'UNAUTHORIZED')
   })
 
   it('lets exactly one of concurrent uses of one token win', async () => {

@@ -105,14 +105,16 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
       ofKind(chart, 'Deployment')
         .flatMap((d) => d.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [])
         .map((e) => e.valueFrom?.secretKeyRef)
-        .filter((r) => r !== undefined)
-        .map((r) => `${r.name}:${r.key}`),
+        // Optional keys (SMTP user and password) need not be in the development Secret.
+        .filter((r) => r !== undefined && r.optional !== true)
+        .map((r) => `${r!.name}:${r!.key}`),
     )
     expect([...secretRefs].sort()).toEqual([
       'users-auth-dev:internal-api-token',
       'users-auth-dev:jwt-private-keys',
       'users-auth-dev:mongodb-uri',
       'users-auth-dev:redis-url',
+      'users-auth-dev:smtp-url',
     ])
     for (const ref of secretRefs) {
       expect(script).toContain(`--from-file=${ref.split(':')[1]!}=`)
