@@ -188,5 +188,3 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     },
   }
 }
-
-export type OutboxSender = ReturnType<typeof createOutboxSender>
