@@ -69,6 +69,9 @@ describe('forgot and reset password', () => {
       .toArray()
     expect(events.map((e) => String(e.event)).sort()).toEqual(['password.forgot', 'password.reset'])
     expect(JSON.stringify(events)).not.toContain(token)
+    // No log line carries the token (or any mailed link).
+    expect(pair.logs()).not.toContain(token)
+    expect(pair.logs()).not.toMatch(/#token=/)
   })
 
   it('answers unknown and known addresses alike and mails only the known one', async () => {
