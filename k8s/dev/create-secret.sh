@@ -25,10 +25,12 @@ node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 openssl rand -hex 32 | tr -d '\n' >"$dir/internal-api-token"
 printf 'mongodb://mongodb.%s.svc.cluster.local:27017/users-auth' "$ns" >"$dir/mongodb-uri"
 printf 'redis://redis.%s.svc.cluster.local:6379' "$ns" >"$dir/redis-url"
+printf 'smtp://mailpit.%s.svc.cluster.local:1025' "$ns" >"$dir/smtp-url"
 
 kubectl -n "$ns" create secret generic "$name" \
   --from-file=jwt-private-keys="$dir/jwt-private-keys" \
   --from-file=internal-api-token="$dir/internal-api-token" \
   --from-file=mongodb-uri="$dir/mongodb-uri" \
   --from-file=redis-url="$dir/redis-url" \
+  --from-file=smtp-url="$dir/smtp-url" \
   --dry-run=client -o yaml | kubectl apply -f -

@@ -119,6 +119,11 @@ TRUSTED_PROXIES: {{ . | quote }}
 {{- with $v.config.corsOrigins }}
 CORS_ORIGINS: {{ . | quote }}
 {{- end }}
+MAIL_FROM: {{ .root.Values.mail.from | quote }}
+{{- with .root.Values.mail.appUrl }}
+APP_URL: {{ . | quote }}
+{{- end }}
+REQUIRE_EMAIL_VERIFICATION: {{ .root.Values.mail.requireEmailVerification | toString | quote }}
 {{- else }}
 ARGON2_MEMORY_KIB: {{ $v.config.argon2MemoryKib | toString | quote }}
 ARGON2_ITERATIONS: {{ $v.config.argon2Iterations | toString | quote }}
@@ -156,6 +161,25 @@ HASH_QUEUE_LIMIT: {{ . | toString | quote }}
       name: {{ $secret }}
       key: {{ $keys.redisUrl }}
 {{- end }}
+{{- $mail := .root.Values.mail }}
+{{- $mailSecret := default $secret $mail.existingSecret }}
+- name: SMTP_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $mailSecret }}
+      key: {{ $mail.keys.smtpUrl }}
+- name: SMTP_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $mailSecret }}
+      key: {{ $mail.keys.smtpUser }}
+      optional: true
+- name: SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $mailSecret }}
+      key: {{ $mail.keys.smtpPassword }}
+      optional: true
 {{- else }}
 - name: INTERNAL_API_TOKEN
   valueFrom:

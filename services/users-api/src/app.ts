@@ -15,11 +15,17 @@ import { createAccounts } from './domain/accounts.js'
 import { createAdministration } from './domain/administration.js'
 import { createAudit } from './domain/audit.js'
 import { createAuditTrail } from './domain/audit-trail.js'
+import { createEmailChange } from './domain/email-change.js'
+import { createEmailVerification } from './domain/email-verification.js'
+import { createMailer } from './domain/mailer.js'
+import { createPasswordReset } from './domain/password-reset.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
+import { createOutboxSender } from './mail/outbox-sender.js'
 import auditRoutes from './routes/audit/index.js'
 import authRoutes from './routes/auth/index.js'
+import emailRoutes from './routes/email/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
@@ -44,7 +50,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   const { config, db, authApi, logger, redis } = deps
   const jwks = new JwksCache(authApi, { minRefetchMs: 5000, refreshEveryMs: 5 * 60_000 })
 
-  const { app } = await createServiceApp({
+  const { app, metrics } = await createServiceApp({
     logger,
     openapi: openApiInfo,
     trustProxy: config.trustedProxies,
@@ -110,9 +116,33 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   jwks.start((error) => {
     logger.warn({ err: error }, 'could not fetch auth-api keys')
   })
+  // Mail leaves through the outbox: requests write it, this loop sends it.
+  const mailSender = config.mail.smtpUrl
+    ? createOutboxSender({
+        db,
+        logger,
+        metrics,
+        smtpUrl: config.mail.smtpUrl,
+        smtpUser: config.mail.smtpUser,
+        smtpPassword: config.mail.smtpPassword,
+        from: config.mail.from,
+        retryBaseMs: config.mail.retryBaseMs,
+        retryMaxDelayMs: config.mail.retryMaxDelayMs,
+        retryForMs: config.mail.retryForMs,
+        pollMs: config.mail.pollMs,
+        sendTimeoutMs: config.mail.sendTimeoutMs,
+      })
+    : undefined
+  if (!mailSender) logger.warn('no SMTP_URL: mail stays in the outbox until a sender has one')
+  app.addHook('onReady', () => {
+    mailSender?.start()
+  })
   app.addHook('onClose', async () => {
     jwks.stop()
     await authApi.close()
+    // Mail work that followed an answer, and the sender, finish before MongoDB closes.
+    await passwordReset.settled()
+    await mailSender?.stop()
     await db.close()
     redis?.disconnect()
   })
@@ -129,9 +159,25 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     audit: createAudit({ db, logger, now, retentionMs: config.auditRetentionMs }),
   }
   const sessions = createSessions(domainDeps)
-  const signIn = createSignIn(sessions, domainDeps.audit)
-  const accounts = createAccounts(domainDeps, sessions, signIn)
+  const signIn = createSignIn(sessions, domainDeps.audit, {
+    requireEmailVerification: config.mail.requireVerification,
+  })
+  const mailer = createMailer({
+    db,
+    now,
+    appUrl: config.mail.appUrl,
+    subjectPrefix: config.mail.subjectPrefix,
+    retryForMs: config.mail.retryForMs,
+    onQueued: () => mailSender?.queued(),
+  })
+  const verification = createEmailVerification(domainDeps, mailer)
+  const accounts = createAccounts(domainDeps, sessions, signIn, {
+    welcome: (user, ctx) => verification.send(user, ctx),
+    requireVerification: config.mail.requireVerification,
+  })
   const administration = createAdministration(domainDeps, sessions)
+  const passwordReset = createPasswordReset(domainDeps, mailer, sessions, logger)
+  const emailChange = createEmailChange(domainDeps, mailer, sessions, accounts)
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -157,6 +203,13 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         ipLimit,
       })
       await v1.register(auditRoutes, { auditTrail: createAuditTrail(db), guards })
+      await v1.register(emailRoutes, {
+        verification,
+        passwordReset,
+        emailChange,
+        guards,
+        ipLimit,
+      })
     },
     { prefix: '/v1' },
   )

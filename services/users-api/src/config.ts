@@ -7,7 +7,7 @@ import {
   serviceEnvFields,
   type Mode,
 } from '@users-auth/service-kit'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import type { LockoutPolicy } from './throttle/login-throttle.js'
 
 /** Every variable users-api reads; the README's table is generated from these descriptions. */
@@ -133,6 +133,56 @@ export const EnvSchema = Type.Object({
     default: '90d',
     description: 'How long audit events are kept (a TTL index removes older ones).',
   }),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      description:
+        'Where mail is delivered: `smtp://host:port` or `smtps://host:port` (credentials in the URL or in SMTP_USER/SMTP_PASSWORD). Required in production; unset elsewhere: an embedded sink prints each mail as one line.',
+    }),
+  ),
+  SMTP_USER: Type.Optional(Type.String({ description: 'SMTP user name, if not in SMTP_URL.' })),
+  SMTP_PASSWORD: Type.Optional(
+    Type.String({ description: 'SMTP password, if not in SMTP_URL (keep it in a Secret).' }),
+  ),
+  MAIL_FROM: Type.String({
+    default: 'users-auth <no-reply@localhost>',
+    description: 'Sender of every mail (`Name <address>`).',
+  }),
+  MAIL_SUBJECT_PREFIX: Type.String({
+    default: '',
+    maxLength: 60,
+    description: 'Put before every mail subject, e.g. the product name in brackets.',
+  }),
+  APP_URL: Type.Optional(
+    Type.String({
+      description:
+        'The front end that mail links open (`${APP_URL}/reset-password#token=…`). Required in production; default elsewhere: http://127.0.0.1:3000.',
+    }),
+  ),
+  REQUIRE_EMAIL_VERIFICATION: Type.Boolean({
+    default: false,
+    description:
+      'Refuse sign-in (403 EMAIL_NOT_VERIFIED) until the address is verified; signup then answers without tokens.',
+  }),
+  MAIL_RETRY_BASE: Type.String({
+    default: '30s',
+    description: 'First delay before a failed mail is tried again; it doubles, with jitter.',
+  }),
+  MAIL_RETRY_MAX_DELAY: Type.String({
+    default: '1h',
+    description: 'Longest delay between two attempts at one mail.',
+  }),
+  MAIL_RETRY_FOR: Type.String({
+    default: '48h',
+    description: 'How long a mail is retried before it is given up (at least 24h).',
+  }),
+  MAIL_POLL_INTERVAL: Type.String({
+    default: '2s',
+    description: 'How often the sender looks for due mail that another replica queued.',
+  }),
+  MAIL_SEND_TIMEOUT: Type.String({
+    default: '30s',
+    description: 'Bound on each SMTP step (connect, greeting, each reply) of one attempt.',
+  }),
 })
 
 export interface Config {
@@ -163,6 +213,63 @@ export interface Config {
   trustedProxies: string[]
   corsOrigins: string[]
   auditRetentionMs: number
+  mail: MailConfig
+}
+
+export interface MailConfig {
+  /** Absent outside production: the embedded sink is used. */
+  smtpUrl: string | undefined
+  smtpUser: string | undefined
+  smtpPassword: string | undefined
+  from: string
+  subjectPrefix: string
+  appUrl: string
+  requireVerification: boolean
+  retryBaseMs: number
+  retryMaxDelayMs: number
+  retryForMs: number
+  pollMs: number
+  sendTimeoutMs: number
+}
+
+/** A day: the contract's least retry span for a mail. */
+const minMailRetryMs = 24 * 60 * 60_000
+
+function loadMailConfig(e: Static<typeof EnvSchema>): MailConfig {
+  const production = e.NODE_ENV === 'production'
+  if (production && !e.SMTP_URL) throw new ConfigError('SMTP_URL is required in production')
+  if (production && !e.APP_URL) throw new ConfigError('APP_URL is required in production')
+  if (e.SMTP_URL && !/^smtps?:\/\/[^/]/.test(e.SMTP_URL)) {
+    throw new ConfigError('SMTP_URL must start with smtp:// or smtps://')
+  }
+  const appUrl = (e.APP_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '')
+  if (!/^https?:\/\/[^/]/.test(appUrl)) throw new ConfigError('APP_URL must be an http(s) URL')
+  const retryForMs = parseDuration(e.MAIL_RETRY_FOR)
+  if (retryForMs < minMailRetryMs) throw new ConfigError('MAIL_RETRY_FOR must be at least 24h')
+  const retryBaseMs = parseDuration(e.MAIL_RETRY_BASE)
+  const retryMaxDelayMs = parseDuration(e.MAIL_RETRY_MAX_DELAY)
+  if (retryBaseMs <= 0 || retryMaxDelayMs < retryBaseMs) {
+    throw new ConfigError('MAIL_RETRY_BASE must be above 0 and at most MAIL_RETRY_MAX_DELAY')
+  }
+  const pollMs = parseDuration(e.MAIL_POLL_INTERVAL)
+  const sendTimeoutMs = parseDuration(e.MAIL_SEND_TIMEOUT)
+  if (pollMs <= 0 || sendTimeoutMs <= 0) {
+    throw new ConfigError('MAIL_POLL_INTERVAL and MAIL_SEND_TIMEOUT must be above 0')
+  }
+  return {
+    smtpUrl: e.SMTP_URL,
+    smtpUser: e.SMTP_USER,
+    smtpPassword: e.SMTP_PASSWORD,
+    from: e.MAIL_FROM,
+    subjectPrefix: e.MAIL_SUBJECT_PREFIX,
+    appUrl,
+    requireVerification: e.REQUIRE_EMAIL_VERIFICATION,
+    retryBaseMs,
+    retryMaxDelayMs,
+    retryForMs,
+    pollMs,
+    sendTimeoutMs,
+  }
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -220,5 +327,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: parseList(e.TRUSTED_PROXIES),
     corsOrigins,
     auditRetentionMs,
+    mail: loadMailConfig(e),
   }
 }

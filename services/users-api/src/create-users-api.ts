@@ -5,10 +5,13 @@ import { Redis } from 'ioredis'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
+import { startDevMailSink } from './mail/dev-sink.js'
 
 export interface CreateOptions {
   logger?: FastifyBaseLogger
   now?: () => Date
+  /** Where the embedded mail sink (no SMTP_URL, outside production) prints; stdout by default. */
+  printMail?: (line: string) => void
 }
 
 /**
@@ -61,14 +64,26 @@ export async function createUsersApi(
   redis?.on('error', (error: unknown) => {
     logger.warn({ err: error }, 'Redis error')
   })
+  // Outside production without SMTP_URL, mail goes to a sink in this process that prints it.
+  const sink =
+    config.mail.smtpUrl || config.mode === 'production'
+      ? undefined
+      : await startDevMailSink(
+          options.printMail ??
+            ((line) => {
+              process.stdout.write(`${line}\n`)
+            }),
+        )
+  if (sink) logger.info('no SMTP_URL: mail is printed here, one line per mail')
   const app = await buildApp({
-    config,
+    config: sink ? { ...config, mail: { ...config.mail, smtpUrl: sink.url } } : config,
     logger,
     db,
     authApi,
     ...(redis ? { redis } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
+  if (sink) app.addHook('onClose', () => sink.close())
   return { app, config }
 }
 

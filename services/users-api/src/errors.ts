@@ -28,3 +28,11 @@ export const ServiceUnavailable = problemError(
   'A dependency is unavailable; retry later.',
 )
 export const WrongPassword = problemError('INVALID_CREDENTIALS', 'The password is incorrect.')
+export const InvalidToken = problemError(
+  'INVALID_TOKEN',
+  'The link is invalid, expired or already used; ask for a new one.',
+)
+export const EmailNotVerified = problemError(
+  'EMAIL_NOT_VERIFIED',
+  'Verify your email address before signing in.',
+)

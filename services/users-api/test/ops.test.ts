@@ -140,6 +140,12 @@ describe('operations', () => {
         'GET /v1/users/{id}/sessions',
         'DELETE /v1/users/{id}/sessions',
         'GET /v1/audit',
+        'POST /v1/auth/email/verify/send',
+        'POST /v1/auth/email/verify',
+        'POST /v1/auth/password/forgot',
+        'POST /v1/auth/password/reset',
+        'POST /v1/users/me/email',
+        'POST /v1/auth/email/change/confirm',
         'GET /.well-known/jwks.json',
       ].sort(),
     )

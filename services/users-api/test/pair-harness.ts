@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import mongoose, { type Connection } from 'mongoose'
 import { afterEach, inject } from 'vitest'
 import { createUsersApi } from '../src/create-users-api.js'
+import { TestMailServer } from './mail-server.js'
 // Declares what the workspace's global setup provides (`inject('mongoUri')`).
 import type {} from '../../../packages/dev-mongo/test/global-setup.js'
 
@@ -24,6 +25,8 @@ export interface Pair {
   /** A direct connection to the test database, for setup and for checking what was stored. */
   db: Connection
   logs: () => string
+  /** The real SMTP server users-api delivers to (unless the test gave its own SMTP_URL). */
+  mail: TestMailServer
   close: () => Promise<void>
 }
 
@@ -39,6 +42,16 @@ export interface PairOptions {
   mongoUri?: string
   /** Wait for /readyz (default: unless auth-api is replaced by a stand-in). */
   waitReady?: boolean
+  /** An SMTP server of the test's own (e.g. one it stops and restarts). */
+  mail?: TestMailServer
+}
+
+/** Mail settings for tests: a sender that looks often and retries soon. */
+export const fastMailEnv = {
+  MAIL_POLL_INTERVAL: '100ms',
+  MAIL_SEND_TIMEOUT: '1s',
+  MAIL_RETRY_BASE: '100ms',
+  MAIL_RETRY_MAX_DELAY: '1s',
 }
 
 // Every pair a test starts is closed after that test, whatever happened in it.
@@ -66,6 +79,8 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
     options.mongoUri ?? inject('mongoUri'),
     `users_${randomUUID().slice(0, 8)}`,
   )
+  const mail = options.mail ?? new TestMailServer()
+  if (!options.mail) await mail.start()
   const users = await createUsersApi(
     {
       NODE_ENV: 'test',
@@ -74,6 +89,8 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
       AUTH_API_URL: options.authUrl ?? authUrl,
       // Tests send many requests from one address; throttling has tests of its own.
       RATE_LIMIT_IP_MAX: '1000',
+      SMTP_URL: mail.url,
+      ...fastMailEnv,
       ...options.usersEnv,
     },
     { logger, ...(options.now ? { now: options.now } : {}) },
@@ -89,12 +106,14 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
     authUrl,
     db,
     logs: logs.text,
+    mail,
     async close() {
       if (closed) return
       closed = true
       openPairs.delete(pair)
       await users.app.close()
       await auth.app.close()
+      if (!options.mail) await mail.stop()
       await db.dropDatabase()
       await db.close()
     },
@@ -114,6 +133,8 @@ export async function startReplica(
       INTERNAL_API_TOKEN: credential,
       MONGODB_URI: pair.mongoUri,
       AUTH_API_URL: pair.authUrl,
+      SMTP_URL: pair.mail.url,
+      ...fastMailEnv,
       ...usersEnv,
     },
     { logger: createLogger({ level: 'silent' }) },

@@ -20,7 +20,15 @@ const scenarios: [string, string[]][] = [
   ...ciValues.map((f): [string, string[]] => [f, [`charts/users-auth/ci/${f}`]]),
 ]
 
-const SECRET_ENV = ['MONGODB_URI', 'INTERNAL_API_TOKEN', 'JWT_PRIVATE_KEYS', 'REDIS_URL']
+const SECRET_ENV = [
+  'MONGODB_URI',
+  'INTERNAL_API_TOKEN',
+  'JWT_PRIVATE_KEYS',
+  'REDIS_URL',
+  'SMTP_URL',
+  'SMTP_USER',
+  'SMTP_PASSWORD',
+]
 const COMPONENTS = ['users-api', 'auth-api'] as const
 
 test('the scenario list covers the CI lint matrix', () => {
@@ -299,8 +307,47 @@ describe('scenario specifics', () => {
         'JWT_PRIVATE_KEYS=platform-users-auth/JWT_PRIVATE_KEYS',
         'MONGODB_URI=platform-users-auth/MONGODB_URI',
         'REDIS_URL=platform-users-auth/REDIS_URL',
+        'SMTP_URL=platform-mail/SMTP_URL',
+        'SMTP_USER=platform-mail/SMTP_USER',
+        'SMTP_PASSWORD=platform-mail/SMTP_PASSWORD',
       ].sort(),
     )
+  })
+
+  test('mail: SMTP settings from the Secret (user and password optional), the rest as values', () => {
+    const objects = render({
+      values: { mail: { appUrl: 'https://app.example.com', requireEmailVerification: true } },
+    })
+    const users = ofKind(objects, 'Deployment').find((d) =>
+      d.metadata?.name?.endsWith('users-api'),
+    )!
+    const env = users.spec?.template.spec?.containers[0]?.env ?? []
+    const ref = (name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef
+    expect(ref('SMTP_URL')).toEqual({ name: 'users-auth-secrets', key: 'smtp-url' })
+    expect(ref('SMTP_USER')).toEqual({
+      name: 'users-auth-secrets',
+      key: 'smtp-user',
+      optional: true,
+    })
+    expect(ref('SMTP_PASSWORD')).toEqual({
+      name: 'users-auth-secrets',
+      key: 'smtp-password',
+      optional: true,
+    })
+    const config = ofKind(objects, 'ConfigMap').find((c) => c.metadata?.name?.endsWith('users-api'))
+    expect(config?.data).toMatchObject({
+      APP_URL: 'https://app.example.com',
+      MAIL_FROM: 'users-auth <no-reply@example.com>',
+      REQUIRE_EMAIL_VERIFICATION: 'true',
+    })
+    // users-api may reach an SMTP server (submission ports); auth-api still may not.
+    const policy = ofKind(objects, 'NetworkPolicy').find((p) =>
+      p.metadata?.name?.endsWith('users-api'),
+    )
+    const ports = (policy?.spec?.egress ?? []).flatMap((rule) =>
+      (rule.ports ?? []).map((p) => p.port),
+    )
+    expect(ports).toEqual(expect.arrayContaining([465, 587]))
   })
 
   test('production: digests pinned, ingress-only users-api, Redis egress narrowed', () => {

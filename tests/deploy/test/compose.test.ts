@@ -190,6 +190,18 @@ describe('docker-compose.yml', () => {
     }
   })
 
+  test('users-api delivers mail to Mailpit (pinned) over an internal network; its UI stays on loopback', () => {
+    const mailpit = compose.services.mailpit!
+    expect(mailpit.image).toMatch(/^axllent\/mailpit:v\d+\.\d+\.\d+$/)
+    expect(mailpit.ports).toEqual(['127.0.0.1:8025:8025'])
+    const users = compose.services['users-api']!
+    expect(users.environment).toMatchObject({ SMTP_URL: 'smtp://mailpit:1025' })
+    expect(users.environment?.APP_URL).toBe('${APP_URL:-https://localhost:8443}')
+    const shared = networksOf(users).filter((n) => networksOf(mailpit).includes(n))
+    expect(shared.length).toBeGreaterThan(0)
+    for (const n of shared) expect(compose.networks[n]?.internal, n).toBe(true)
+  })
+
   test('MongoDB 7 keeps its data in a named volume', () => {
     const mongo = compose.services.mongodb!
     expect(mongo.image).toMatch(/^mongo:7(\.|$)/)

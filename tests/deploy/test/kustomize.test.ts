@@ -15,13 +15,16 @@ const inventory = (list: typeof objects): string[] =>
   list.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()
 
 describe(`k8s/dev (rendered by ${renderer})`, () => {
-  test('renders the namespace, MongoDB, Redis and their policies', () => {
+  test('renders the namespace, MongoDB, Redis, Mailpit and their policies', () => {
     expect(inventory(objects)).toEqual(
       [
         'Namespace//users-auth-dev',
         'NetworkPolicy/users-auth-dev/mongodb',
         'NetworkPolicy/users-auth-dev/redis',
+        'NetworkPolicy/users-auth-dev/mailpit',
         'Deployment/users-auth-dev/redis',
+        'Deployment/users-auth-dev/mailpit',
+        'Service/users-auth-dev/mailpit',
         'Service/users-auth-dev/mongodb',
         'Service/users-auth-dev/redis',
         'StatefulSet/users-auth-dev/mongodb',
@@ -56,9 +59,13 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
     })
   })
 
-  test('MongoDB and Redis pods satisfy the restricted profile', () => {
+  test('MongoDB, Redis and Mailpit pods satisfy the restricted profile', () => {
     const pods = podSpecs(objects)
-    expect(pods.map((p) => p.where).sort()).toEqual(['Deployment/redis', 'StatefulSet/mongodb'])
+    expect(pods.map((p) => p.where).sort()).toEqual([
+      'Deployment/mailpit',
+      'Deployment/redis',
+      'StatefulSet/mongodb',
+    ])
     for (const { where, spec } of pods) {
       expect(restrictedViolations(spec, where)).toEqual([])
     }
@@ -69,7 +76,7 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
   })
 
   test('Services and policies select the pods they are meant for', () => {
-    for (const name of ['mongodb', 'redis']) {
+    for (const name of ['mongodb', 'redis', 'mailpit']) {
       const workload = [...ofKind(objects, 'StatefulSet'), ...ofKind(objects, 'Deployment')].find(
         (w) => w.metadata?.name === name,
       )!
@@ -105,14 +112,16 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
       ofKind(chart, 'Deployment')
         .flatMap((d) => d.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [])
         .map((e) => e.valueFrom?.secretKeyRef)
-        .filter((r) => r !== undefined)
-        .map((r) => `${r.name}:${r.key}`),
+        // Optional keys (SMTP user and password) need not be in the development Secret.
+        .filter((r) => r !== undefined && r.optional !== true)
+        .map((r) => `${r!.name}:${r!.key}`),
     )
     expect([...secretRefs].sort()).toEqual([
       'users-auth-dev:internal-api-token',
       'users-auth-dev:jwt-private-keys',
       'users-auth-dev:mongodb-uri',
       'users-auth-dev:redis-url',
+      'users-auth-dev:smtp-url',
     ])
     for (const ref of secretRefs) {
       expect(script).toContain(`--from-file=${ref.split(':')[1]!}=`)

@@ -4,6 +4,7 @@
 // started it and never outlives the test run.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { startDevMailSink } from 'users-api/dev-mail-sink'
 import { fromRoot } from '../src/repo.js'
 
 export interface Started {
@@ -228,6 +229,8 @@ export async function startPair(options: PairCommands): Promise<Pair> {
       ready: listening,
     })
   }
+  // Production needs somewhere to deliver mail: a real SMTP server that takes it quietly.
+  const mail = await startDevMailSink(() => undefined)
   const auth = await run('auth-api', options.auth, {
     INTERNAL_API_TOKEN: credential,
     JWT_PRIVATE_KEYS: newSigningKeys(),
@@ -240,6 +243,8 @@ export async function startPair(options: PairCommands): Promise<Pair> {
       MONGODB_URI: options.mongoUri,
       AUTH_API_URL: auth.match[1]!,
       INTERNAL_API_TOKEN: credential,
+      SMTP_URL: mail.url,
+      APP_URL: 'https://app.example.test',
       ...options.usersEnv,
     })
     const usersUrl = users.match[1]!
@@ -253,10 +258,12 @@ export async function startPair(options: PairCommands): Promise<Pair> {
       auth,
       async stop() {
         await Promise.all([running.stop(), auth.stop()])
+        await mail.close()
       },
     }
   } catch (error) {
     await Promise.all([users?.stop(), auth.stop()])
+    await mail.close()
     throw error
   }
 }

@@ -36,7 +36,10 @@ export function usersApi(pair: PairInfo) {
   async function signup(label: string, password = newPassword(label)): Promise<Account> {
     const email = newEmail(label)
     const result = await typed.POST('/v1/auth/signup', { body: { email, password } })
-    return { email, password, session: expect('signup', 201, result) }
+    const session = expect('signup', 201, result)
+    // Without REQUIRE_EMAIL_VERIFICATION (as here) signup starts a session.
+    if (!('accessToken' in session)) throw new Error('signup answered without a session')
+    return { email, password, session }
   }
 
   async function login(email: string, password: string): Promise<Session> {

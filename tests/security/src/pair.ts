@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { databaseUri } from '@users-auth/dev-mongo'
 import { exportJWK, generateKeyPair, type JWK } from 'jose'
+import { startDevMailSink } from 'users-api/dev-mail-sink'
 import { repoRoot, spawnService, waitFor200, type ServiceProcess } from './service-process.js'
 
 /** What a test needs to know about a running pair; all plain data, so it can be provided. */
@@ -70,6 +71,9 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
   const audience = 'users-auth'
   const mongoUri = databaseUri(options.mongoBaseUri, `security_${tag}`)
   const logFile = options.logFile
+  // Production needs somewhere to deliver mail: a real SMTP server that takes it and says nothing.
+  const mail = await startDevMailSink(() => undefined)
+  const mailEnv = { SMTP_URL: mail.url, APP_URL: 'https://app.example.test' }
   const auth = await spawnService('auth-api', {
     env: {
       NODE_ENV: 'production',
@@ -94,6 +98,7 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
         INTERNAL_API_TOKEN: credential,
         JWT_ISSUER: issuer,
         JWT_AUDIENCE: audience,
+        ...mailEnv,
         ...options.usersEnv,
       },
       ...(logFile ? { logFile } : {}),
@@ -101,7 +106,12 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
     await Promise.all([waitFor200(`${auth.url}/readyz`), waitFor200(`${users.url}/readyz`)])
     const admin = { email: `admin-${tag}@example.com`, password: newPassword('admin') }
     if (options.withAdmin) {
-      await createAdmin(admin, { MONGODB_URI: mongoUri, AUTH_API_URL: auth.url, credential })
+      await createAdmin(admin, {
+        MONGODB_URI: mongoUri,
+        AUTH_API_URL: auth.url,
+        credential,
+        ...mailEnv,
+      })
     }
     const running = users
     return {
@@ -117,10 +127,12 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
       auth,
       async stop() {
         await Promise.all([running.stop(), auth.stop()])
+        await mail.close()
       },
     }
   } catch (error) {
     await Promise.all([users?.stop(), auth.stop()])
+    await mail.close()
     throw error
   }
 }
@@ -128,7 +140,13 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
 /** `pnpm --filter users-api admin:create --email …` with the password on stdin. */
 async function createAdmin(
   admin: { email: string; password: string },
-  env: { MONGODB_URI: string; AUTH_API_URL: string; credential: string },
+  env: {
+    MONGODB_URI: string
+    AUTH_API_URL: string
+    credential: string
+    SMTP_URL: string
+    APP_URL: string
+  },
 ): Promise<void> {
   const child = spawn(
     process.execPath,
@@ -149,6 +167,8 @@ async function createAdmin(
         MONGODB_URI: env.MONGODB_URI,
         AUTH_API_URL: env.AUTH_API_URL,
         INTERNAL_API_TOKEN: env.credential,
+        SMTP_URL: env.SMTP_URL,
+        APP_URL: env.APP_URL,
       },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: 30_000,

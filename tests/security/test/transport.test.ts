@@ -38,6 +38,9 @@ beforeAll(async () => {
     MONGODB_TIMEOUT_MS: '300',
     AUTH_API_DEADLINE_MS: '300',
     AUTH_API_CONNECT_TIMEOUT_MS: '100',
+    // Production needs mail settings; an SMTP server that is not there delays mail only.
+    SMTP_URL: `smtp://127.0.0.1:${String(await deadPort())}`,
+    APP_URL: 'https://app.example',
   }
   ;[corsAndDeadAuth, deadMongo] = await Promise.all([
     spawnService('users-api', {

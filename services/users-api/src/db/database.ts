@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import mongoose, { type Connection, type Model } from 'mongoose'
 import { auditEventModel, type AuditEventModel } from './audit-event-model.js'
+import { mailBudgetSlotModel, type MailBudgetSlotModel } from './mail-budget-model.js'
+import { mailTokenModel, type MailTokenModel } from './mail-token-model.js'
+import { outboxModel, type OutboxModel } from './outbox-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
@@ -8,6 +11,9 @@ export interface Database {
   users: UserModel
   sessions: SessionModel
   auditEvents: AuditEventModel
+  mailTokens: MailTokenModel
+  outbox: OutboxModel
+  mailBudgetSlots: MailBudgetSlotModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -30,8 +36,17 @@ export function openDatabase(options: DatabaseOptions): Database {
   const users = userModel(connection)
   const sessions = sessionModel(connection)
   const auditEvents = auditEventModel(connection)
+  const mailTokens = mailTokenModel(connection)
+  const outbox = outboxModel(connection)
+  const mailBudgetSlots = mailBudgetSlotModel(connection)
   // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
-  const expiring: Model<{ expiresAt: Date }>[] = [sessions, auditEvents] as never[]
+  const expiring: Model<{ expiresAt: Date }>[] = [
+    sessions,
+    auditEvents,
+    mailTokens,
+    outbox,
+    mailBudgetSlots,
+  ] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
 
@@ -110,6 +125,9 @@ export function openDatabase(options: DatabaseOptions): Database {
     users,
     sessions,
     auditEvents,
+    mailTokens,
+    outbox,
+    mailBudgetSlots,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

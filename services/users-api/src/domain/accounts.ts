@@ -12,7 +12,7 @@ import {
 } from '../errors.js'
 import type { DomainDeps, RequestContext } from './deps.js'
 import { normalizePassword, passwordProblem, type PasswordOwner } from './password-policy.js'
-import type { Principal, Sessions } from './sessions.js'
+import type { Principal, Sessions, SessionUser } from './sessions.js'
 import type { SignIn } from './sign-in.js'
 import { toUserView, type SessionView, type UserView } from './views.js'
 
@@ -27,7 +27,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
-function invalid(issues: ValidationIssue[]): Error {
+export function invalid(issues: ValidationIssue[]): Error {
   return Object.assign(new ValidationFailed(), { errors: issues })
 }
 
@@ -54,7 +54,20 @@ export function passwordForAuthApi(password: string, path: string): string {
   return normalized
 }
 
-export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: SignIn) {
+/** What signup does about the new address (mails a verification link). */
+export interface SignupEmail {
+  /** Called in the signup request, after the account is stored; a failure undoes the signup. */
+  welcome: (user: SessionUser, ctx: RequestContext) => Promise<void>
+  /** Signup then answers `{user}` without tokens: the address must be verified first. */
+  requireVerification: boolean
+}
+
+export function createAccounts(
+  deps: DomainDeps,
+  sessions: Sessions,
+  signIn: SignIn,
+  signupEmail?: SignupEmail,
+) {
   const { authApi, throttle, audit } = deps
   const users = userQueries(deps.db)
 
@@ -120,7 +133,10 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
   }
 
   return {
-    async signup(input: SignupInput, ctx: RequestContext): Promise<SessionView> {
+    async signup(
+      input: SignupInput,
+      ctx: RequestContext,
+    ): Promise<SessionView | { user: UserView }> {
       const email = normalizeEmail(input.email)
       const password = passwordForAuthApi(input.password, '/password')
       assertAcceptable(input.password, { email, name: input.name }, '/password')
@@ -141,6 +157,11 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
         throw error
       }
       try {
+        await signupEmail?.welcome(user, ctx)
+        if (signupEmail?.requireVerification) {
+          await audit.record({ event: 'signup', outcome: 'success', userId: user._id }, ctx)
+          return { user: toUserView(user) }
+        }
         const session = await sessions.start(user, { amr: ['pwd'] }, ctx)
         await audit.record({ event: 'signup', outcome: 'success', userId: user._id }, ctx)
         return session
@@ -198,6 +219,8 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
       // changed since, the session is born dead.
       return signIn.complete(user, { amr: ['pwd'] }, ctx)
     },
+
+    passwordMatches,
 
     profile(principal: Principal): UserView {
       return toUserView(principal.user)

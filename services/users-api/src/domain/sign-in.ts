@@ -1,4 +1,4 @@
-import { AccountDisabled } from '../errors.js'
+import { AccountDisabled, EmailNotVerified } from '../errors.js'
 import type { Audit } from './audit.js'
 import type { RequestContext } from './deps.js'
 import { sessionIdOf } from './refresh-tokens.js'
@@ -11,7 +11,11 @@ import type { SessionView } from './views.js'
  * starts. Callers reach it only after the credential was checked, so its refusals reveal
  * nothing to someone who does not hold that credential.
  */
-export function createSignIn(sessions: Sessions, audit: Audit) {
+export function createSignIn(
+  sessions: Sessions,
+  audit: Audit,
+  options: { requireEmailVerification?: boolean } = {},
+) {
   return {
     async complete(
       user: SessionUser,
@@ -19,6 +23,8 @@ export function createSignIn(sessions: Sessions, audit: Audit) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       if (user.disabled === true) throw new AccountDisabled()
+      if (options.requireEmailVerification === true && user.emailVerified !== true)
+        throw new EmailNotVerified()
       const session = await sessions.start(user, method, ctx)
       try {
         // Every sign-in method ends here: its success is recorded once, here.

@@ -13,6 +13,7 @@ export const openApiInfo: OpenApiInfo = {
     { name: 'auth', description: 'Start, renew and end sessions.' },
     { name: 'users', description: 'The signed-in user’s account.' },
     { name: 'sessions', description: 'The signed-in user’s sessions on other devices.' },
+    { name: 'email', description: 'Address verification, password reset and email change.' },
     { name: 'admin', description: 'Accounts of other users (role admin).' },
     { name: 'audit', description: 'What happened to accounts: who did what, from where.' },
     { name: 'keys', description: 'The public keys that verify access tokens.' },

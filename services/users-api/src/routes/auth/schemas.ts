@@ -134,12 +134,23 @@ export const signupRoute = {
   summary: 'Create an account and start a session',
   description:
     'Creates the account and its first session, and answers with both tokens and ' +
-    '`Location: /v1/users/{id}`. The password must satisfy the policy (400 with the reason ' +
+    '`Location: /v1/users/{id}`; mails a verification link to the address. Where the ' +
+    'deployment requires verified addresses, the answer is the account alone, without tokens. The password must satisfy the policy (400 with the reason ' +
     'otherwise). Spends from the per-IP budget (429 with `Retry-After` when spent).',
   tags: ['auth'],
   body: SignupBodySchema,
   response: {
-    201: SessionSchema,
+    201: Type.Union([
+      SessionSchema,
+      Type.Object(
+        { user: UserSchema },
+        {
+          additionalProperties: false,
+          description:
+            'With REQUIRE_EMAIL_VERIFICATION: the account, no tokens; sign in once the address is verified',
+        },
+      ),
+    ]),
     ...problemResponses(...bodyProblems, 'EMAIL_TAKEN', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 }

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { createTransport } from 'nodemailer'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import type { Database } from '../db/database.js'
+import { outboxQueries } from '../db/outbox-queries.js'
+import type { OutboxRecord } from '../db/outbox-model.js'
+
+export interface OutboxSenderOptions {
+  db: Database
+  logger: FastifyBaseLogger
+  metrics: Registry
+  smtpUrl: string
+  smtpUser?: string | undefined
+  smtpPassword?: string | undefined
+  from: string
+  retryBaseMs: number
+  retryMaxDelayMs: number
+  /** A mail still failing this long after it was queued is given up. */
+  retryForMs: number
+  pollMs: number
+  /** Bound on each SMTP step; the lease covers a whole attempt with room to spare. */
+  sendTimeoutMs: number
+}
+
+/** The kind of a delivery failure, for the record and the log: never the server's text. */
+function errorClass(error: unknown): string {
+  const { code, responseCode } = (error ?? {}) as { code?: unknown; responseCode?: unknown }
+  if (typeof responseCode === 'number') return `SMTP ${String(responseCode)}`
+  if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code
+  return error instanceof Error ? error.name : 'unknown'
+}
+
+/** An SMTP 5xx reply other than a temporary one: the server will never take this mail. */
+function isPermanent(error: unknown): boolean {
+  const { responseCode } = (error ?? {}) as { responseCode?: unknown }
+  return typeof responseCode === 'number' && responseCode >= 550 && responseCode < 600
+}
+
+/**
+ * The mail outbox's sender: a loop that claims one due mail at a time with a lease (one
+ * replica sends each), delivers it over SMTP, and records the outcome. A failure is retried
+ * with exponential backoff and jitter until `retryForMs` has passed since the mail was queued.
+ * Requests only write the outbox, so SMTP's state never reaches them.
+ */
+export function createOutboxSender(options: OutboxSenderOptions) {
+  const { logger } = options
+  const store = outboxQueries(options.db)
+  const transport = createTransport({
+    url: options.smtpUrl,
+    ...(options.smtpUser
+      ? { auth: { user: options.smtpUser, pass: options.smtpPassword ?? '' } }
+      : {}),
+    connectionTimeout: options.sendTimeoutMs,
+    greetingTimeout: options.sendTimeoutMs,
+    socketTimeout: options.sendTimeoutMs,
+  })
+  // Connect, greeting, auth, envelope, data: at most a few bounded steps, then some slack.
+  const leaseMs = options.sendTimeoutMs * 6 + 5000
+  const registers = [options.metrics]
+  const queued = new Counter({
+    name: 'mail_queued_total',
+    help: 'Mails written to the outbox by this replica',
+    registers,
+  })
+  const sent = new Counter({ name: 'mail_sent_total', help: 'Mails delivered', registers })
+  const retried = new Counter({
+    name: 'mail_retried_total',
+    help: 'Delivery attempts that failed and were scheduled again',
+    registers,
+  })
+  const failed = new Counter({
+    name: 'mail_failed_total',
+    help: 'Mails given up (permanent refusal or retry span exhausted)',
+    registers,
+  })
+  const oldestPending = new Gauge({
+    name: 'mail_oldest_pending_age_seconds',
+    help: 'Age of the oldest mail not yet delivered (0: none), as of the last poll',
+    registers,
+  })
+
+  const state = { running: false }
+  const isRunning = () => state.running
+  let wake: (() => void) | undefined
+  let loop: Promise<void> | undefined
+
+  function backoffMs(attempts: number): number {
+    const exponential = options.retryBaseMs * 2 ** Math.min(attempts - 1, 30)
+    const capped = Math.min(options.retryMaxDelayMs, exponential)
+    // Equal jitter: half fixed, half random, so replicas retrying together spread out.
+    return Math.round(capped / 2 + Math.random() * (capped / 2))
+  }
+
+  async function deliver(mail: OutboxRecord, leaseId: string): Promise<void> {
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text ?? '',
+        html: mail.html ?? '',
+      })
+    } catch (error) {
+      const kind = errorClass(error)
+      const now = new Date()
+      const expired = now.getTime() - mail.createdAt.getTime() >= options.retryForMs
+      if (isPermanent(error) || expired) {
+        await store.markFailed(mail._id, leaseId, now, kind)
+        failed.inc()
+        logger.error(
+          { mail: { id: mail._id.toString(), attempts: mail.attempts, error: kind } },
+          'mail given up',
+        )
+        return
+      }
+      const at = new Date(now.getTime() + backoffMs(mail.attempts))
+      await store.scheduleRetry(mail._id, leaseId, at, kind)
+      retried.inc()
+      logger.warn(
+        {
+          mail: {
+            id: mail._id.toString(),
+            attempts: mail.attempts,
+            error: kind,
+            nextAttemptAt: at,
+          },
+        },
+        'mail delivery failed; will retry',
+      )
+      return
+    }
+    await store.markSent(mail._id, leaseId, new Date())
+    sent.inc()
+    logger.info({ mail: { id: mail._id.toString(), attempts: mail.attempts } }, 'mail sent')
+  }
+
+  /** Sends every due mail, then notes how old the oldest waiting one is. */
+  async function drain(): Promise<void> {
+    while (state.running) {
+      const leaseId = randomUUID()
+      const mail = await store.claimDue(new Date(), leaseId, leaseMs)
+      if (!mail) break
+      await deliver(mail, leaseId)
+    }
+    const since = await store.oldestPendingSince()
+    oldestPending.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
+  }
+
+  async function run(): Promise<void> {
+    while (state.running) {
+      try {
+        await drain()
+      } catch (error) {
+        // MongoDB away: the mails wait in the outbox; try again at the next poll.
+        logger.warn({ err: error }, 'mail outbox not reachable')
+      }
+      // stop() may have run while this drain was under way.
+      if (!isRunning()) break
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      wake = undefined
+    }
+  }
+
+  return {
+    start(): void {
+      if (state.running) return
+      state.running = true
+      loop = run()
+    },
+    /** A mail was just queued here: look now rather than at the next poll. */
+    queued(): void {
+      queued.inc()
+      wake?.()
+    },
+    /** Lets the attempt in progress finish (each step is bounded), then stops. */
+    async stop(): Promise<void> {
+      state.running = false
+      wake?.()
+      await loop
+      transport.close()
+    },
+  }
+}

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { ConfigError } from '@users-auth/service-kit'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
+import { startDevMailSink } from '../src/mail/dev-sink.js'
+
+const production = {
+  NODE_ENV: 'production',
+  MONGODB_URI: 'mongodb://db/users',
+  INTERNAL_API_TOKEN: 'x'.repeat(32),
+  SMTP_URL: 'smtps://mail.example.com:465',
+  APP_URL: 'https://app.example.com/',
+}
+
+describe('mail configuration', () => {
+  it('has development defaults and reads every setting', () => {
+    expect(loadConfig({}).mail).toMatchObject({
+      smtpUrl: undefined,
+      appUrl: 'http://127.0.0.1:3000',
+      from: 'users-auth <no-reply@localhost>',
+      requireVerification: false,
+      retryForMs: 48 * 3_600_000,
+    })
+    expect(
+      loadConfig({ ...production, REQUIRE_EMAIL_VERIFICATION: 'true', MAIL_FROM: 'A <a@b.c>' })
+        .mail,
+    ).toMatchObject({
+      smtpUrl: 'smtps://mail.example.com:465',
+      appUrl: 'https://app.example.com',
+      from: 'A <a@b.c>',
+      requireVerification: true,
+    })
+  })
+
+  it('refuses to start in production without SMTP_URL or APP_URL', () => {
+    const { SMTP_URL: _s, ...noSmtp } = production
+    const { APP_URL: _a, ...noApp } = production
+    expect(() => loadConfig(noSmtp)).toThrow(/SMTP_URL is required in production/)
+    expect(() => loadConfig(noApp)).toThrow(/APP_URL is required in production/)
+    expect(() => loadConfig({ ...production, SMTP_URL: 'http://mail' })).toThrow(ConfigError)
+    expect(() => loadConfig({ ...production, MAIL_RETRY_FOR: '23h' })).toThrow(/at least 24h/)
+  })
+
+  it('exits with a clear message when the production process has no SMTP_URL', () => {
+    const { SMTP_URL: _s, ...env } = production
+    const root = fileURLToPath(new URL('..', import.meta.url))
+    const result = spawnSync(
+      'node',
+      ['--conditions=@users-auth/source', '--import', 'tsx', 'src/server.ts'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    )
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('users-api: SMTP_URL is required in production')
+  })
+
+  it('prints one line per mail with its recipient, subject and links from the embedded sink', async () => {
+    const lines: string[] = []
+    const sink = await startDevMailSink((line) => lines.push(line))
+    const { createTransport } = await import('nodemailer')
+    const transport = createTransport(sink.url)
+    await transport.sendMail({
+      from: 'a@example.com',
+      to: 'dev@example.com',
+      subject: 'Reset your password',
+      text: 'Open http://127.0.0.1:3000/reset-password#token=abc to go on.\nThanks',
+    })
+    transport.close()
+    await sink.close()
+    expect(lines).toEqual([
+      'mail to dev@example.com: "Reset your password" http://127.0.0.1:3000/reset-password#token=abc',
+    ])
+  })
+})
