@@ -13,10 +13,15 @@ import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createAudit } from './domain/audit.js'
+import { createIdentities } from './domain/identities.js'
+import { createOAuthLogin } from './domain/oauth-login.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
+import { createProviderRegistry } from './identity-providers/provider-registry.js'
 import authRoutes from './routes/auth/index.js'
+import identityRoutes from './routes/identities/index.js'
+import oauthRoutes from './routes/oauth/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
@@ -128,6 +133,15 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   const sessions = createSessions(domainDeps)
   const signIn = createSignIn(sessions)
   const accounts = createAccounts(domainDeps, sessions, signIn)
+  const identities = createIdentities(domainDeps)
+  const oauthLogin = createOAuthLogin({
+    ...domainDeps,
+    social: config.social,
+    providers: createProviderRegistry(config.social),
+    identities,
+    signIn,
+    logger,
+  })
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -145,6 +159,14 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
       })
       await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
       await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards, ipLimit })
+      await v1.register(oauthRoutes, { prefix: '/auth/oauth', oauthLogin, ipLimit })
+      await v1.register(identityRoutes, {
+        prefix: '/users/me/identities',
+        identities,
+        oauthLogin,
+        guards,
+        ipLimit,
+      })
     },
     { prefix: '/v1' },
   )

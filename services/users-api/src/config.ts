@@ -8,6 +8,7 @@ import {
   type Mode,
 } from '@users-auth/service-kit'
 import { Type } from 'typebox'
+import { loadSocialConfig, type SocialConfig } from './social-config.js'
 import type { LockoutPolicy } from './throttle/login-throttle.js'
 
 /** Every variable users-api reads; the README's table is generated from these descriptions. */
@@ -133,6 +134,31 @@ export const EnvSchema = Type.Object({
     default: '90d',
     description: 'How long audit events are kept (a TTL index removes older ones).',
   }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      description:
+        "users-api's public base URL; OAuth redirect URIs are `${PUBLIC_URL}/v1/auth/oauth/{id}/callback`. Required in production when OAUTH_PROVIDERS is set; elsewhere `http://127.0.0.1:3000`.",
+    }),
+  ),
+  OAUTH_PROVIDERS: Type.Optional(
+    Type.String({
+      description:
+        'Social login providers, a comma list of ids (`google`, `kakao`, `github` or any id of an OpenID Connect issuer), each configured by `OIDC_<ID>_*` variables (see below); unset: no social login.',
+    }),
+  ),
+  OAUTH_REDIRECT_URLS: Type.Optional(
+    Type.String({
+      description:
+        'Comma list of the URLs a social login may return to (`redirect_to`), matched exactly: scheme, host, port, path and query.',
+    }),
+  ),
+  OAUTH_HTTP_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 30_000,
+    default: 5000,
+    description:
+      'Bound on each call to a social login provider (discovery, keys, token, user info); past it the request fails with 503.',
+  }),
 })
 
 export interface Config {
@@ -163,6 +189,7 @@ export interface Config {
   trustedProxies: string[]
   corsOrigins: string[]
   auditRetentionMs: number
+  social: SocialConfig
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -220,5 +247,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: parseList(e.TRUSTED_PROXIES),
     corsOrigins,
     auditRetentionMs,
+    social: loadSocialConfig(env, {
+      mode: e.NODE_ENV,
+      publicUrl: e.PUBLIC_URL,
+      providers: e.OAUTH_PROVIDERS,
+      redirectUrls: e.OAUTH_REDIRECT_URLS,
+      httpTimeoutMs: e.OAUTH_HTTP_TIMEOUT_MS,
+    }),
   }
 }

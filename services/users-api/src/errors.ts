@@ -28,3 +28,11 @@ export const ServiceUnavailable = problemError(
   'A dependency is unavailable; retry later.',
 )
 export const WrongPassword = problemError('INVALID_CREDENTIALS', 'The password is incorrect.')
+export const InvalidToken = problemError(
+  'INVALID_TOKEN',
+  'The token is unknown, already used, expired or meant for something else.',
+)
+export const LastLoginMethod = problemError(
+  'LAST_LOGIN_METHOD',
+  'This is the only way left to sign in to the account: set a password or link another provider first.',
+)

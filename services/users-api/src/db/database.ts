@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import mongoose, { type Connection, type Model } from 'mongoose'
 import { auditEventModel, type AuditEventModel } from './audit-event-model.js'
+import { identityModel, type IdentityModel } from './identity-model.js'
+import { oauthCodeModel, type OAuthCodeModel } from './oauth-code-model.js'
+import { oauthStateModel, type OAuthStateModel } from './oauth-state-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
@@ -8,6 +11,9 @@ export interface Database {
   users: UserModel
   sessions: SessionModel
   auditEvents: AuditEventModel
+  identities: IdentityModel
+  oauthStates: OAuthStateModel
+  oauthCodes: OAuthCodeModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -30,8 +36,16 @@ export function openDatabase(options: DatabaseOptions): Database {
   const users = userModel(connection)
   const sessions = sessionModel(connection)
   const auditEvents = auditEventModel(connection)
+  const identities = identityModel(connection)
+  const oauthStates = oauthStateModel(connection)
+  const oauthCodes = oauthCodeModel(connection)
   // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
-  const expiring: Model<{ expiresAt: Date }>[] = [sessions, auditEvents] as never[]
+  const expiring: Model<{ expiresAt: Date }>[] = [
+    sessions,
+    auditEvents,
+    oauthStates,
+    oauthCodes,
+  ] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
 
@@ -49,8 +63,9 @@ export function openDatabase(options: DatabaseOptions): Database {
           // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
           heartbeatFrequencyMS: 2000,
         })
-        await Promise.all([users, ...expiring].map((model) => model.createCollection()))
+        await Promise.all([users, identities, ...expiring].map((model) => model.createCollection()))
         await users.createIndexes()
+        await identities.createIndexes()
         const expiry = await Promise.all(expiring.map(createExpiringIndexes))
         if (expiry.includes('sweep')) startSweep()
         state.indexed = true
@@ -110,6 +125,9 @@ export function openDatabase(options: DatabaseOptions): Database {
     users,
     sessions,
     auditEvents,
+    identities,
+    oauthStates,
+    oauthCodes,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

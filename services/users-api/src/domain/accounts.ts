@@ -1,6 +1,7 @@
 import { withRetryAfter, type ValidationIssue } from '@users-auth/service-kit'
 import { Types } from 'mongoose'
 import { isDuplicateKey } from '../db/database.js'
+import { identityQueries } from '../db/identity-queries.js'
 import { userQueries } from '../db/user-queries.js'
 import {
   EmailTaken,
@@ -57,6 +58,7 @@ export function passwordForAuthApi(password: string, path: string): string {
 export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: SignIn) {
   const { authApi, throttle } = deps
   const users = userQueries(deps.db)
+  const identities = identityQueries(deps.db)
 
   /**
    * Every password check goes through the account's lockout: it reserves its attempt first
@@ -232,6 +234,7 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
     await sessions.endAll(userId)
     const deleted = await users.delete(userId)
     await sessions.endAll(userId)
+    await identities.removeAllOfUser(userId)
     return deleted
   }
 }
