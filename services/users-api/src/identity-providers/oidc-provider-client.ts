@@ -19,8 +19,13 @@ export function oidcProvider(config: OidcProviderConfig, timeoutMs: number): Ide
   const configuration = lazyConfiguration(() =>
     oidc.discovery(new URL(config.issuer), config.clientId, config.clientSecret, undefined, {
       timeout: timeoutMs / 1000,
-      // Loopback issuers outside production only (config refuses anything else).
-      execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
+      execute: [
+        // The contract asks for the ID token's signature to be checked against the issuer's
+        // keys, beyond what TLS to the token endpoint already vouches for.
+        oidc.enableNonRepudiationChecks,
+        // Loopback issuers outside production only (config refuses anything else).
+        ...(config.allowHttp ? [oidc.allowInsecureRequests] : []),
+      ],
     }),
   )
 
