@@ -73,7 +73,7 @@ function isLoopback(url: URL): boolean {
 
 /**
  * An http(s) URL a provider setting or redirect target may use: https, or (outside
- * production) http to a loopback address. Returns whether plain HTTP is in use.
+ * production) http to a loopback address, without credentials.
  */
 function checkedUrl(name: string, text: string, mode: Mode): URL {
   const url = parseUrl(text)
