@@ -157,7 +157,7 @@ export const EnvSchema = Type.Object({
     maximum: 30_000,
     default: 5000,
     description:
-      'Bound on each call to a social login provider (discovery, keys, token, user info); past it the request fails with 503.',
+      'Bound on each call to a social login provider (discovery, keys, token, user info); past it a start answers 503 and a callback ends at `#error=temporarily_unavailable`.',
   }),
 })
 

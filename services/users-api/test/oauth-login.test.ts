@@ -424,7 +424,7 @@ describe('linking and unlinking', () => {
     const social = await startWithOidcProvider()
     social.idp.accounts.set('alice-sub', alice)
     const session = await socialLogin(social, 'alice-sub')
-    const userId = (await social.pair.db.collection('identities').findOne())?.userId
+    const userId: unknown = (await social.pair.db.collection('identities').findOne())?.userId
     for (let round = 0; round < 5; round++) {
       await social.pair.db.collection('identities').deleteMany({})
       await social.pair.db.collection('identities').insertMany([

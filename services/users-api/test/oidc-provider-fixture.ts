@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   decodeJwt,
@@ -70,7 +70,11 @@ function listen(server: Server, port = 0): Promise<number> {
 
 function close(server: Server): Promise<void> {
   server.closeAllConnections()
-  return new Promise((resolve) => server.close(() => resolve()))
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve()
+    })
+  })
 }
 
 /**
@@ -137,7 +141,7 @@ export async function startOidcProvider(options: OidcFixtureOptions): Promise<Oi
       await close(server)
     },
     async start() {
-      server = createServer(provider.callback())
+      server = createServer(serve)
       await listen(server, port)
     },
   }
@@ -165,6 +169,10 @@ export async function startOidcProvider(options: OidcFixtureOptions): Promise<Oi
         return idToken
     }
   }
+  const handler = provider.callback()
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    void handler(req, res)
+  }
   provider.use(async (ctx, next) => {
     await next()
     const body = ctx.body as { id_token?: unknown } | undefined
@@ -173,7 +181,7 @@ export async function startOidcProvider(options: OidcFixtureOptions): Promise<Oi
     }
   })
 
-  server.on('request', provider.callback())
+  server.on('request', serve)
   running.add(() => close(server))
   return fixture
 }

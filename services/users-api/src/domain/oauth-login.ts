@@ -47,6 +47,9 @@ export interface OAuthLoginDeps extends DomainDeps {
   logger: FastifyBaseLogger
 }
 
+/** Accounts stored before credential versions existed are at version 0. */
+const versionOf = (user: { credentialVersion?: number }) => user.credentialVersion ?? 0
+
 function newSecret(): string {
   return randomBytes(32).toString('base64url')
 }
@@ -250,7 +253,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
         userId: resolved._id,
         provider: providerId,
         subject: profile.subject,
-        credentialVersion: resolved.credentialVersion ?? 0,
+        credentialVersion: versionOf(resolved),
         authTime: now,
         expiresAt: new Date(now.getTime() + codeLifetimeMs),
       })
@@ -274,7 +277,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
       if (
         !user ||
         !identity?.userId.equals(user._id) ||
-        (user.credentialVersion ?? 0) !== record.credentialVersion
+        versionOf(user) !== record.credentialVersion
       ) {
         throw new InvalidToken()
       }

@@ -60,11 +60,16 @@ export function githubProvider(config: GithubProviderConfig, timeoutMs: number):
     )
     client.timeout = timeoutMs / 1000
     // Loopback stand-ins outside production only (config refuses anything else).
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback stand-ins only
     if (config.allowHttp) oidc.allowInsecureRequests(client)
     return Promise.resolve(client)
   })
 
-  async function api(client: oidc.Configuration, accessToken: string, path: string) {
+  async function api(
+    client: oidc.Configuration,
+    accessToken: string,
+    path: string,
+  ): Promise<unknown> {
     const response = await oidc.fetchProtectedResource(
       client,
       accessToken,
@@ -79,7 +84,7 @@ export function githubProvider(config: GithubProviderConfig, timeoutMs: number):
     if (response.status >= 500)
       throw new ProviderUnavailableError(`GitHub ${path} answered ${response.status}`)
     if (!response.ok) throw new ProviderResponseError(`GitHub ${path} answered ${response.status}`)
-    return (await response.json()) as unknown
+    return response.json()
   }
 
   return {

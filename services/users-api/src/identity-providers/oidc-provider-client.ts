@@ -24,6 +24,7 @@ export function oidcProvider(config: OidcProviderConfig, timeoutMs: number): Ide
         // keys, beyond what TLS to the token endpoint already vouches for.
         oidc.enableNonRepudiationChecks,
         // Loopback issuers outside production only (config refuses anything else).
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback issuers only
         ...(config.allowHttp ? [oidc.allowInsecureRequests] : []),
       ],
     }),

@@ -14,6 +14,10 @@ export const openApiInfo: OpenApiInfo = {
     { name: 'sessions', description: 'The signed-in user’s sessions on other devices.' },
     { name: 'admin', description: 'Accounts of other users (role admin).' },
     { name: 'keys', description: 'The public keys that verify access tokens.' },
+    {
+      name: 'social login',
+      description: 'Sign in with OpenID Connect and OAuth 2 providers; link and unlink them.',
+    },
   ],
   schemas: { User: UserSchema, Session: SessionSchema, SessionInfo: SessionInfoSchema },
 }
