@@ -161,6 +161,30 @@ describe('social login with an OpenID Connect provider', () => {
   })
 })
 
+describe('secrets in logs', () => {
+  it('writes no state, provider code, exchange code or token to the logs', async () => {
+    const social = await startWithOidcProvider()
+    social.idp.accounts.set('alice-sub', alice)
+    const authorizationUrl = new URL(await startLogin(social))
+    const callback = await social.idp.authorize(authorizationUrl.href, 'alice-sub')
+    const { code = '' } = fragment(await deliverCallback(callback))
+    const res = await exchange(social, code)
+    const session = (await res.json()) as { accessToken: string; refreshToken: string }
+    const logs = social.pair.logs()
+    for (const secret of [
+      authorizationUrl.searchParams.get('state'),
+      authorizationUrl.searchParams.get('nonce'),
+      callback.searchParams.get('code'),
+      code,
+      session.accessToken,
+      session.refreshToken,
+    ]) {
+      expect(secret).toBeTruthy()
+      expect(logs).not.toContain(secret)
+    }
+  })
+})
+
 describe('replays and tampering', () => {
   it('answers a replayed or unknown state with 400 and no redirect', async () => {
     const social = await startWithOidcProvider()
@@ -221,10 +245,15 @@ describe('replays and tampering', () => {
       const social = await startWithOidcProvider()
       social.idp.accounts.set('alice-sub', alice)
       social.idp.tamper = tamper
-      const back = await deliverCallback(
-        await social.idp.authorize(await startLogin(social), 'alice-sub'),
-      )
+      const authorizationUrl = await startLogin(social)
+      const back = await deliverCallback(await social.idp.authorize(authorizationUrl, 'alice-sub'))
       expect(fragment(back)).toEqual({ error: 'invalid_response' })
+      // The refusal is logged without the token, its claims or the nonce.
+      const logs = social.pair.logs()
+      expect(logs).toContain('social login refused')
+      expect(logs).not.toMatch(/eyJ[\w-]+\.eyJ/)
+      expect(logs).not.toContain(new URL(authorizationUrl).searchParams.get('nonce'))
+      expect(logs).not.toContain('alice-sub')
       expect(await social.pair.db.collection('users').countDocuments()).toBe(0)
       expect(await social.pair.db.collection('oauth_codes').countDocuments()).toBe(0)
     },

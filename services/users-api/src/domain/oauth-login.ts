@@ -10,6 +10,7 @@ import { userQueries, type SessionUser } from '../db/user-queries.js'
 import { InvalidToken, NotFound, ServiceUnavailable, ValidationFailed } from '../errors.js'
 import type { IdentityProvider, ProviderProfile } from '../identity-providers/identity-provider.js'
 import {
+  describeProviderError,
   ProviderDeniedError,
   ProviderUnavailableError,
 } from '../identity-providers/provider-errors.js'
@@ -185,7 +186,10 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
       try {
         url = await provider.authorizationUrl(redirectUri(providerId), checks)
       } catch (error) {
-        logger.warn({ err: error, provider: providerId }, 'social login provider unavailable')
+        logger.warn(
+          { ...describeProviderError(error), provider: providerId },
+          'social login provider unavailable',
+        )
         throw withRetryAfter(new ServiceUnavailable(), providerRetryAfterSeconds)
       }
       await store.saveState({
@@ -233,7 +237,10 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
             : error instanceof ProviderUnavailableError
               ? 'temporarily_unavailable'
               : 'invalid_response'
-        logger.warn({ err: error, provider: providerId, outcome }, 'social login refused')
+        logger.warn(
+          { ...describeProviderError(error), provider: providerId, outcome },
+          'social login refused',
+        )
         if (!record.linkUserId) await recordLoginFailure(ctx)
         return fail(outcome)
       }

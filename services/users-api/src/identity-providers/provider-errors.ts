@@ -44,3 +44,19 @@ export function classifyProviderError(error: unknown): Error {
   if (error instanceof oidc.AuthorizationResponseError) return new ProviderDeniedError(error.error)
   return new ProviderResponseError('provider answer refused', { cause: error })
 }
+
+/**
+ * What may be logged of a provider failure: names, messages and codes down the cause chain,
+ * never the causes' values (openid-client attaches the JWT it refused, the claims or the
+ * provider's answer to its errors).
+ */
+export function describeProviderError(error: unknown): { reason: string } {
+  const parts: string[] = []
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code
+    parts.push(`${current.name}: ${current.message}${typeof code === 'string' ? ` (${code})` : ''}`)
+    current = current.cause
+  }
+  return { reason: parts.join(' <- ') || String(error) }
+}
