@@ -129,7 +129,10 @@ export function loadSocialConfig(
   if (ids.length > 0 && mode === 'production' && !settings.publicUrl) {
     throw new ConfigError('PUBLIC_URL is required in production when OAUTH_PROVIDERS is set')
   }
-  const publicUrl = checkedUrl('PUBLIC_URL', settings.publicUrl ?? 'http://127.0.0.1:3000', mode)
+  // The development default is never used in production with providers (refused above).
+  const publicUrl = settings.publicUrl
+    ? checkedUrl('PUBLIC_URL', settings.publicUrl, mode)
+    : new URL('http://127.0.0.1:3000')
   if (publicUrl.search || publicUrl.hash) {
     throw new ConfigError('PUBLIC_URL must be a base URL without query or fragment')
   }

@@ -34,6 +34,10 @@ describe('social login configuration', () => {
     })
   })
 
+  it('needs nothing more in production without providers', () => {
+    expect(loadConfig(production).social.providers).toEqual([])
+  })
+
   it('knows the presets and reads a generic issuer', () => {
     const { social } = loadConfig({
       ...production,
