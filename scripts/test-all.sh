@@ -3,7 +3,8 @@
 # Needs Node 20.19+ and root (or sudo) for Debian packages. It may install:
 #   - pnpm (npm install -g, the version package.json pins) and the workspace's dependencies;
 #   - Debian packages: shellcheck, docker-compose (compose checks without an engine), nginx
-#     (the reverse-proxy test), python3-argon2 (an independent argon2 verifier), redis-server
+#     (the reverse-proxy test), python3-argon2 (an independent argon2 verifier), chromium (the
+#     social login browser test, driven by playwright-core), redis-server
 #     and postgresql only when no server answers on 127.0.0.1:6379 / :5432;
 #   - tools built once per machine from the Go module proxy into ~/.cache/users-auth/tools:
 #     helm and actionlint (tests/deploy/install-tools.sh), FerretDB (scripts/ferretdb-tests.sh);
@@ -31,7 +32,7 @@ fi
 pnpm install --frozen-lockfile
 
 phase "Debian packages and Go-built tools"
-apt_install nginx-light python3-argon2
+apt_install nginx-light python3-argon2 chromium
 bash tests/deploy/install-tools.sh
 
 phase "Redis and PostgreSQL"

@@ -19,13 +19,18 @@ import { createEmailChange } from './domain/email-change.js'
 import { createEmailVerification } from './domain/email-verification.js'
 import { createMailer } from './domain/mailer.js'
 import { createPasswordReset } from './domain/password-reset.js'
+import { createIdentities } from './domain/identities.js'
+import { createOAuthLogin } from './domain/oauth-login.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
+import { createProviderRegistry } from './identity-providers/provider-registry.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
 import auditRoutes from './routes/audit/index.js'
 import authRoutes from './routes/auth/index.js'
 import emailRoutes from './routes/email/index.js'
+import identityRoutes from './routes/identities/index.js'
+import oauthRoutes from './routes/oauth/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
@@ -178,6 +183,15 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   const administration = createAdministration(domainDeps, sessions)
   const passwordReset = createPasswordReset(domainDeps, mailer, sessions, logger)
   const emailChange = createEmailChange(domainDeps, mailer, sessions, accounts)
+  const identities = createIdentities(domainDeps)
+  const oauthLogin = createOAuthLogin({
+    ...domainDeps,
+    social: config.social,
+    providers: createProviderRegistry(config.social),
+    identities,
+    signIn,
+    logger,
+  })
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -207,6 +221,14 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         verification,
         passwordReset,
         emailChange,
+        guards,
+        ipLimit,
+      })
+      await v1.register(oauthRoutes, { prefix: '/auth/oauth', oauthLogin, ipLimit })
+      await v1.register(identityRoutes, {
+        prefix: '/users/me/identities',
+        identities,
+        oauthLogin,
         guards,
         ipLimit,
       })

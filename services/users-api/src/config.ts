@@ -8,6 +8,7 @@ import {
   type Mode,
 } from '@users-auth/service-kit'
 import { Type, type Static } from 'typebox'
+import { loadSocialConfig, type SocialConfig } from './social-config.js'
 import type { LockoutPolicy } from './throttle/login-throttle.js'
 
 /** Every variable users-api reads; the README's table is generated from these descriptions. */
@@ -183,6 +184,31 @@ export const EnvSchema = Type.Object({
     default: '30s',
     description: 'Bound on each SMTP step (connect, greeting, each reply) of one attempt.',
   }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      description:
+        "users-api's public base URL; OAuth redirect URIs are `${PUBLIC_URL}/v1/auth/oauth/{id}/callback`. Required in production when OAUTH_PROVIDERS is set; elsewhere `http://127.0.0.1:3000`.",
+    }),
+  ),
+  OAUTH_PROVIDERS: Type.Optional(
+    Type.String({
+      description:
+        'Social login providers, a comma list of ids (`google`, `kakao`, `github` or any id of an OpenID Connect issuer), each configured by `OIDC_<ID>_*` variables (see below); unset: no social login.',
+    }),
+  ),
+  OAUTH_REDIRECT_URLS: Type.Optional(
+    Type.String({
+      description:
+        'Comma list of the URLs a social login may return to (`redirect_to`), matched exactly: scheme, host, port, path and query.',
+    }),
+  ),
+  OAUTH_HTTP_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 30_000,
+    default: 5000,
+    description:
+      'Bound on each call to a social login provider (discovery, keys, token, user info); past it a start answers 503 and a callback ends at `#error=temporarily_unavailable`.',
+  }),
 })
 
 export interface Config {
@@ -214,6 +240,7 @@ export interface Config {
   corsOrigins: string[]
   auditRetentionMs: number
   mail: MailConfig
+  social: SocialConfig
 }
 
 export interface MailConfig {
@@ -328,5 +355,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     corsOrigins,
     auditRetentionMs,
     mail: loadMailConfig(e),
+    social: loadSocialConfig(env, {
+      mode: e.NODE_ENV,
+      publicUrl: e.PUBLIC_URL,
+      providers: e.OAUTH_PROVIDERS,
+      redirectUrls: e.OAUTH_REDIRECT_URLS,
+      httpTimeoutMs: e.OAUTH_HTTP_TIMEOUT_MS,
+    }),
   }
 }

@@ -36,3 +36,7 @@ export const EmailNotVerified = problemError(
   'EMAIL_NOT_VERIFIED',
   'Verify your email address before signing in.',
 )
+export const LastLoginMethod = problemError(
+  'LAST_LOGIN_METHOD',
+  'This is the only way left to sign in to the account: set a password or link another provider first.',
+)

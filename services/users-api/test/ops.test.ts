@@ -147,6 +147,13 @@ describe('operations', () => {
         'POST /v1/users/me/email',
         'POST /v1/auth/email/change/confirm',
         'GET /.well-known/jwks.json',
+        'GET /v1/auth/oauth/providers',
+        'GET /v1/auth/oauth/{provider}/start',
+        'GET /v1/auth/oauth/{provider}/callback',
+        'POST /v1/auth/oauth/token',
+        'GET /v1/users/me/identities/',
+        'POST /v1/users/me/identities/{provider}',
+        'DELETE /v1/users/me/identities/{provider}',
       ].sort(),
     )
     expect((await get(pair.users, '/docs/')).statusCode).toBe(200)

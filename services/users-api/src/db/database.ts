@@ -4,6 +4,9 @@ import { auditEventModel, type AuditEventModel } from './audit-event-model.js'
 import { mailBudgetSlotModel, type MailBudgetSlotModel } from './mail-budget-model.js'
 import { mailTokenModel, type MailTokenModel } from './mail-token-model.js'
 import { outboxModel, type OutboxModel } from './outbox-model.js'
+import { identityModel, type IdentityModel } from './identity-model.js'
+import { oauthCodeModel, type OAuthCodeModel } from './oauth-code-model.js'
+import { oauthStateModel, type OAuthStateModel } from './oauth-state-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
@@ -14,6 +17,9 @@ export interface Database {
   mailTokens: MailTokenModel
   outbox: OutboxModel
   mailBudgetSlots: MailBudgetSlotModel
+  identities: IdentityModel
+  oauthStates: OAuthStateModel
+  oauthCodes: OAuthCodeModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -39,6 +45,9 @@ export function openDatabase(options: DatabaseOptions): Database {
   const mailTokens = mailTokenModel(connection)
   const outbox = outboxModel(connection)
   const mailBudgetSlots = mailBudgetSlotModel(connection)
+  const identities = identityModel(connection)
+  const oauthStates = oauthStateModel(connection)
+  const oauthCodes = oauthCodeModel(connection)
   // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
   const expiring: Model<{ expiresAt: Date }>[] = [
     sessions,
@@ -46,6 +55,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     mailTokens,
     outbox,
     mailBudgetSlots,
+    oauthStates,
+    oauthCodes,
   ] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
@@ -64,8 +75,9 @@ export function openDatabase(options: DatabaseOptions): Database {
           // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
           heartbeatFrequencyMS: 2000,
         })
-        await Promise.all([users, ...expiring].map((model) => model.createCollection()))
+        await Promise.all([users, identities, ...expiring].map((model) => model.createCollection()))
         await users.createIndexes()
+        await identities.createIndexes()
         const expiry = await Promise.all(expiring.map(createExpiringIndexes))
         if (expiry.includes('sweep')) startSweep()
         state.indexed = true
@@ -128,6 +140,9 @@ export function openDatabase(options: DatabaseOptions): Database {
     mailTokens,
     outbox,
     mailBudgetSlots,
+    identities,
+    oauthStates,
+    oauthCodes,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

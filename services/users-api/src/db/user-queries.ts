@@ -93,6 +93,10 @@ export function userQueries({ users }: Database) {
         .exec()
     },
 
+    findByEmail(email: string): Promise<SessionUser | null> {
+      return users.findOne({ email }, sessionUserFields).lean<SessionUser>().exec()
+    },
+
     async findPasswordHash(id: Types.ObjectId): Promise<string | null> {
       const user = await users.findById(id, { passwordHash: 1 }).lean()
       return user?.passwordHash ?? null

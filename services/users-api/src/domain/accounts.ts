@@ -1,6 +1,7 @@
 import { withRetryAfter, type ValidationIssue } from '@users-auth/service-kit'
 import { Types } from 'mongoose'
 import { isDuplicateKey } from '../db/database.js'
+import { identityQueries } from '../db/identity-queries.js'
 import { userQueries } from '../db/user-queries.js'
 import {
   EmailTaken,
@@ -70,6 +71,7 @@ export function createAccounts(
 ) {
   const { authApi, throttle, audit } = deps
   const users = userQueries(deps.db)
+  const identities = identityQueries(deps.db)
 
   /**
    * Every password check goes through the account's lockout: it reserves its attempt first
@@ -305,6 +307,7 @@ export function createAccounts(
     await sessions.endAll(userId)
     const deleted = await users.delete(userId)
     await sessions.endAll(userId)
+    await identities.removeAllOfUser(userId)
     return deleted
   }
 }

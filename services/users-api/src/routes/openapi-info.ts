@@ -17,6 +17,10 @@ export const openApiInfo: OpenApiInfo = {
     { name: 'admin', description: 'Accounts of other users (role admin).' },
     { name: 'audit', description: 'What happened to accounts: who did what, from where.' },
     { name: 'keys', description: 'The public keys that verify access tokens.' },
+    {
+      name: 'social login',
+      description: 'Sign in with OpenID Connect and OAuth 2 providers; link and unlink them.',
+    },
   ],
   schemas: {
     User: UserSchema,
