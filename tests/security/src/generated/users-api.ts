@@ -466,8 +466,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"] | {
-                        user: components["schemas"]["User"];
+                    "application/json": {
+                        user: {
+                            id: string;
+                            email: string;
+                            /** @description Whether the owner proved they read this address */
+                            emailVerified: boolean;
+                            name: string;
+                            roles: ("user" | "admin")[];
+                            /** @description False for an account made by social login alone */
+                            hasPassword: boolean;
+                            /** @description Whether sign-in asks for a second factor */
+                            mfaEnabled: boolean;
+                            /** @description Set by an admin: the account cannot sign in */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                        /** @description A JWT (typ at+jwt) to send as `Authorization: Bearer …` */
+                        accessToken: string;
+                        /** @description Opaque, single use: rotated by every refresh */
+                        refreshToken: string;
+                        /** @enum {string} */
+                        tokenType: "Bearer";
+                        /**
+                         * Format: int32
+                         * @description Seconds until the access token expires
+                         */
+                        expiresIn: number;
+                    } | {
+                        user: {
+                            id: string;
+                            email: string;
+                            /** @description Whether the owner proved they read this address */
+                            emailVerified: boolean;
+                            name: string;
+                            roles: ("user" | "admin")[];
+                            /** @description False for an account made by social login alone */
+                            hasPassword: boolean;
+                            /** @description Whether sign-in asks for a second factor */
+                            mfaEnabled: boolean;
+                            /** @description Set by an admin: the account cannot sign in */
+                            disabled: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
                     };
                 };
             };
