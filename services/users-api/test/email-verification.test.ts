@@ -175,6 +175,23 @@ describe('email verification', () => {
   })
 })
 
+describe('signup answers', () => {
+  it('201 for any address the request schema accepts, in both shapes', async () => {
+    // Not a valid `email` format, yet accepted by the request pattern: the answer must not 500.
+    const odd = 'c}3foh~r=rs0@d.-&;e1[myj.}""i2se./0zyg.q'
+    for (const require of ['false', 'true']) {
+      const pair = await startPair({ usersEnv: { REQUIRE_EMAIL_VERIFICATION: require } })
+      const res = await post(pair.users, '/v1/auth/signup', {
+        email: odd,
+        password: goodPassword,
+      })
+      expect(res.statusCode, res.body).toBe(201)
+      expect(res.json<{ user: { email: string } }>().user.email).toBe(odd)
+      await pair.close()
+    }
+  })
+})
+
 describe('REQUIRE_EMAIL_VERIFICATION=true', () => {
   it('signs up without tokens and refuses login until the address is verified', async () => {
     const pair = await startPair({ usersEnv: { REQUIRE_EMAIL_VERIFICATION: 'true' } })
