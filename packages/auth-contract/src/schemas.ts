@@ -165,7 +165,9 @@ export const TotpVerifyRequestSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    examples: [{ ciphertext: 'v1.k1.AAAAAAAAAAAAAAAA.AAAA', code: '123456', afterStep: 59_000_000 }],
+    examples: [
+      { ciphertext: 'v1.k1.AAAAAAAAAAAAAAAA.AAAA', code: '123456', afterStep: 59_000_000 },
+    ],
   },
 )
 export type TotpVerifyRequest = Static<typeof TotpVerifyRequestSchema>

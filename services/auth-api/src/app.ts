@@ -31,7 +31,7 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       title: 'auth-api',
       version: '1.0.0',
       description:
-        'Internal: argon2id password hashing, access-token signing and the second factor\'s TOTP crypto. Requires the service credential.',
+        "Internal: argon2id password hashing, access-token signing and the second factor's TOTP crypto. Requires the service credential.",
       bearer: 'service-credential',
       internal: true,
       tags: [

@@ -95,7 +95,11 @@ describe('POST /v1/totp/*', () => {
     })
     expect(fresh.json<Enrolled>().ciphertext.startsWith('v1.new.')).toBe(true)
     // A ciphertext no configured key opens is a 400, not a 500.
-    const foreign = await verify({ ciphertext: 'v1.gone.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAA', code: '123456', afterStep: 0 })
+    const foreign = await verify({
+      ciphertext: 'v1.gone.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAA',
+      code: '123456',
+      afterStep: 0,
+    })
     expect(foreign.statusCode).toBe(400)
     await after.app.close()
   })

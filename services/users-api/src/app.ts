@@ -13,10 +13,13 @@ import type { Config } from './config.js'
 import { isDatabaseUnavailable, type Database } from './db/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createAudit } from './domain/audit.js'
+import { createMfaChallenges } from './domain/mfa-challenges.js'
+import { createSecondFactor } from './domain/second-factor.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
 import authRoutes from './routes/auth/index.js'
+import mfaRoutes from './routes/mfa/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
@@ -103,6 +106,14 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
       : new MemoryLockoutStore(() => now().getTime()),
     config.lockout,
   )
+  // Second-factor codes count in a budget of their own (same schedule, other counters): a
+  // password guesser cannot lock out the factor, nor a code guesser the password.
+  const codeThrottle = new LoginThrottle(
+    redis
+      ? new RedisLockoutStore(redis, `${config.redis.prefix}mfa:`)
+      : new MemoryLockoutStore(() => now().getTime()),
+    config.lockout,
+  )
 
   jwks.start((error) => {
     logger.warn({ err: error }, 'could not fetch auth-api keys')
@@ -123,11 +134,14 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     refreshReuseGraceMs: config.refreshReuseGraceMs,
     passwordPolicy: { minLength: config.passwordMinLength },
     throttle,
+    codeThrottle,
+    totpIssuer: config.totpIssuer,
     audit: createAudit({ db, logger, now, retentionMs: config.auditRetentionMs }),
   }
   const sessions = createSessions(domainDeps)
-  const signIn = createSignIn(sessions)
+  const signIn = createSignIn(sessions, createMfaChallenges(domainDeps))
   const accounts = createAccounts(domainDeps, sessions, signIn)
+  const secondFactor = createSecondFactor(domainDeps, sessions, signIn, accounts)
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -145,6 +159,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
       })
       await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
       await v1.register(userRoutes, { prefix: '/users', accounts, sessions, guards, ipLimit })
+      await v1.register(mfaRoutes, { secondFactor, guards, ipLimit })
     },
     { prefix: '/v1' },
   )

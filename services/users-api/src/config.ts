@@ -129,6 +129,13 @@ export const EnvSchema = Type.Object({
       description: 'Allowed browser origins, comma-separated; unset: CORS off; `*` is refused.',
     }),
   ),
+  TOTP_ISSUER: Type.String({
+    default: 'users-auth',
+    minLength: 1,
+    maxLength: 64,
+    pattern: '^[^:]+$',
+    description: 'The issuer an authenticator app shows beside the account (no colon).',
+  }),
   AUDIT_RETENTION: Type.String({
     default: '90d',
     description: 'How long audit events are kept (a TTL index removes older ones).',
@@ -163,6 +170,7 @@ export interface Config {
   trustedProxies: string[]
   corsOrigins: string[]
   auditRetentionMs: number
+  totpIssuer: string
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -220,5 +228,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: parseList(e.TRUSTED_PROXIES),
     corsOrigins,
     auditRetentionMs,
+    totpIssuer: e.TOTP_ISSUER,
   }
 }

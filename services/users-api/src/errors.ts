@@ -28,3 +28,15 @@ export const ServiceUnavailable = problemError(
   'A dependency is unavailable; retry later.',
 )
 export const WrongPassword = problemError('INVALID_CREDENTIALS', 'The password is incorrect.')
+export const MfaRequired = problemError(
+  'MFA_REQUIRED',
+  'A second factor is required: send a code with the mfaToken to /v1/auth/mfa/verify.',
+)
+export const InvalidMfaCode = problemError(
+  'INVALID_MFA_CODE',
+  'The code is wrong, already used or expired, or the sign-in attempt is no longer valid.',
+)
+export const MfaAlreadyOn = problemError(
+  'FORBIDDEN',
+  'A second factor is already on; turn it off before enrolling another.',
+)

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import mongoose, { type Connection, type Model } from 'mongoose'
 import { auditEventModel, type AuditEventModel } from './audit-event-model.js'
+import { mfaChallengeModel, type MfaChallengeModel } from './mfa-challenge-model.js'
+import { mfaFactorModel, type MfaFactorModel } from './mfa-factor-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
@@ -8,6 +10,8 @@ export interface Database {
   users: UserModel
   sessions: SessionModel
   auditEvents: AuditEventModel
+  mfaFactors: MfaFactorModel
+  mfaChallenges: MfaChallengeModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -30,8 +34,10 @@ export function openDatabase(options: DatabaseOptions): Database {
   const users = userModel(connection)
   const sessions = sessionModel(connection)
   const auditEvents = auditEventModel(connection)
+  const mfaFactors = mfaFactorModel(connection)
+  const mfaChallenges = mfaChallengeModel(connection)
   // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
-  const expiring: Model<{ expiresAt: Date }>[] = [sessions, auditEvents] as never[]
+  const expiring: Model<{ expiresAt: Date }>[] = [sessions, auditEvents, mfaChallenges] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
 
@@ -49,7 +55,7 @@ export function openDatabase(options: DatabaseOptions): Database {
           // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
           heartbeatFrequencyMS: 2000,
         })
-        await Promise.all([users, ...expiring].map((model) => model.createCollection()))
+        await Promise.all([users, mfaFactors, ...expiring].map((model) => model.createCollection()))
         await users.createIndexes()
         const expiry = await Promise.all(expiring.map(createExpiringIndexes))
         if (expiry.includes('sweep')) startSweep()
@@ -110,6 +116,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     users,
     sessions,
     auditEvents,
+    mfaFactors,
+    mfaChallenges,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

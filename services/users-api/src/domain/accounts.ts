@@ -197,6 +197,16 @@ export function createAccounts(deps: DomainDeps, sessions: Sessions, signIn: Sig
       if (!changed) throw new NotFound()
     },
 
+    /** Refuses (401) a wrong password of the signed-in account, under its lockout. */
+    async requirePassword(
+      principal: Principal,
+      password: string,
+      path: string,
+      ctx: RequestContext,
+    ): Promise<void> {
+      if (!(await passwordMatches(principal, password, path, ctx))) throw new WrongPassword()
+    },
+
     async deleteSelf(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
       if (!(await passwordMatches(principal, password, '/password', ctx))) throw new WrongPassword()
       await removeUser(principal.user._id)

@@ -1,5 +1,6 @@
-import { AccountDisabled } from '../errors.js'
+import { AccountDisabled, MfaRequired } from '../errors.js'
 import type { RequestContext } from './deps.js'
+import type { MfaChallenges } from './mfa-challenges.js'
 import type { Sessions, SessionUser, SignInMethod } from './sessions.js'
 import type { SessionView } from './views.js'
 
@@ -9,7 +10,7 @@ import type { SessionView } from './views.js'
  * starts. Callers reach it only after the credential was checked, so its refusals reveal
  * nothing to someone who does not hold that credential.
  */
-export function createSignIn(sessions: Sessions) {
+export function createSignIn(sessions: Sessions, challenges: MfaChallenges) {
   return {
     async complete(
       user: SessionUser,
@@ -17,6 +18,11 @@ export function createSignIn(sessions: Sessions) {
       ctx: RequestContext,
     ): Promise<SessionView> {
       if (user.disabled === true) throw new AccountDisabled()
+      // With a second factor on, no session starts until a code completes the sign-in.
+      if (user.mfaEnabled === true && !method.amr.includes('mfa')) {
+        const mfaToken = await challenges.issue(user, method, ctx)
+        throw Object.assign(new MfaRequired(), { mfaToken })
+      }
       return sessions.start(user, method, ctx)
     },
   }
