@@ -160,6 +160,7 @@ export const TotpVerifyRequestSchema = Type.Object(
     afterStep: Type.Integer({
       minimum: -1,
       maximum: 2 ** 40,
+      format: 'int64',
       description: 'The last time step accepted for the account: this one and earlier are refused',
     }),
   },
@@ -174,7 +175,7 @@ export type TotpVerifyRequest = Static<typeof TotpVerifyRequestSchema>
 
 export const TotpVerifyResponseSchema = Type.Object({
   valid: Type.Boolean(),
-  step: Type.Union([Type.Integer({ minimum: 0, maximum: 2 ** 40 }), Type.Null()], {
+  step: Type.Union([Type.Integer({ minimum: 0, maximum: 2 ** 40, format: 'int64' }), Type.Null()], {
     description: 'The time step the code belongs to, when valid',
   }),
   ciphertext: Type.Optional(

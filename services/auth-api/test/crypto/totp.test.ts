@@ -72,7 +72,7 @@ describe('TOTP_ENCRYPTION_KEYS', () => {
   const secret = Buffer.from('a secret of twenty b')
 
   it('seals with the first key and opens with any key of the list', () => {
-    const [oldKey = ''] = [generateTotpKeyEntry('old')]
+    const oldKey = generateTotpKeyEntry('old')
     const newKey = generateTotpKeyEntry('new')
     const before = new TotpCipher(parseTotpKeys(oldKey))
     const sealed = before.encrypt(secret)

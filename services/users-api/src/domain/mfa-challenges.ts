@@ -7,6 +7,9 @@ import type { SessionUser, SignInMethod } from './sessions.js'
 export const mfaTokenTtlMs = 5 * 60_000
 export const mfaTokenMaxAttempts = 5
 
+// Users stored before credential versions existed are at version 0, as sessions read them.
+export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
+
 /** Tokens are stored and looked up only by this digest. */
 export function hashMfaToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url')
@@ -26,7 +29,7 @@ export function createMfaChallenges(deps: DomainDeps) {
         _id: hashMfaToken(token),
         userId: user._id,
         amr: method.amr,
-        credentialVersion: user.credentialVersion ?? 0,
+        credentialVersion: versionOf(user),
         attempts: 0,
         expiresAt: new Date(deps.now().getTime() + mfaTokenTtlMs),
       })

@@ -7,7 +7,7 @@ import { userQueries } from '../db/user-queries.js'
 import { InvalidMfaCode, MfaAlreadyOn, NotFound, RateLimited, ValidationFailed } from '../errors.js'
 import type { Accounts } from './accounts.js'
 import type { DomainDeps, RequestContext } from './deps.js'
-import { hashMfaToken, mfaTokenMaxAttempts } from './mfa-challenges.js'
+import { hashMfaToken, mfaTokenMaxAttempts, versionOf } from './mfa-challenges.js'
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.js'
 import type { Principal, Sessions } from './sessions.js'
 import type { SignIn } from './sign-in.js'
@@ -97,10 +97,7 @@ export function createSecondFactor(
     return used ? { kind: 'recovery' } : undefined
   }
 
-  async function issueRecoveryCodes(userId: Types.ObjectId): Promise<{
-    codes: string[]
-    hashes: string[]
-  }> {
+  function issueRecoveryCodes(userId: Types.ObjectId): { codes: string[]; hashes: string[] } {
     const codes = newRecoveryCodes()
     return { codes, hashes: codes.map((c) => hashRecoveryCode(userId, c.replaceAll('-', ''))) }
   }
@@ -149,7 +146,7 @@ export function createSecondFactor(
       if (!fresh || principal.user.mfaEnabled === true) throw new InvalidMfaCode()
       const accepted = await checkCode(userId, code, ctx, factor)
       if (accepted?.kind !== 'otp') throw new InvalidMfaCode()
-      const { codes, hashes } = await issueRecoveryCodes(userId)
+      const { codes, hashes } = issueRecoveryCodes(userId)
       const confirmed = await store.confirm(userId, factor.ciphertext, {
         ciphertext: accepted.ciphertext,
         lastStep: accepted.step,
@@ -182,7 +179,7 @@ export function createSecondFactor(
       const userId = principal.user._id
       if (principal.user.mfaEnabled !== true) throw new NotFound()
       if (!(await checkCode(userId, code, ctx))) throw new InvalidMfaCode()
-      const { codes, hashes } = await issueRecoveryCodes(userId)
+      const { codes, hashes } = issueRecoveryCodes(userId)
       if (!(await store.replaceRecoveryCodes(userId, hashes))) throw new NotFound()
       await audit.record({ event: 'mfa.recovery_codes', outcome: 'success', userId }, ctx)
       return { recoveryCodes: codes }
@@ -199,11 +196,7 @@ export function createSecondFactor(
       const challenge = await store.claimAttempt(tokenHash, deps.now(), mfaTokenMaxAttempts)
       if (!challenge) throw new InvalidMfaCode()
       const user = await users.findById(challenge.userId)
-      if (
-        !user ||
-        user.mfaEnabled !== true ||
-        (user.credentialVersion ?? 0) !== challenge.credentialVersion
-      ) {
+      if (!user || user.mfaEnabled !== true || versionOf(user) !== challenge.credentialVersion) {
         await store.consumeChallenge(tokenHash)
         throw new InvalidMfaCode()
       }

@@ -11,6 +11,7 @@ export const openApiInfo: OpenApiInfo = {
   tags: [
     { name: 'auth', description: 'Start, renew and end sessions.' },
     { name: 'users', description: 'The signed-in user’s account.' },
+    { name: 'mfa', description: 'The second factor: TOTP and recovery codes.' },
     { name: 'sessions', description: 'The signed-in user’s sessions on other devices.' },
     { name: 'admin', description: 'Accounts of other users (role admin).' },
     { name: 'keys', description: 'The public keys that verify access tokens.' },
