@@ -20,7 +20,13 @@ const scenarios: [string, string[]][] = [
   ...ciValues.map((f): [string, string[]] => [f, [`charts/users-auth/ci/${f}`]]),
 ]
 
-const SECRET_ENV = ['MONGODB_URI', 'INTERNAL_API_TOKEN', 'JWT_PRIVATE_KEYS', 'REDIS_URL']
+const SECRET_ENV = [
+  'MONGODB_URI',
+  'INTERNAL_API_TOKEN',
+  'JWT_PRIVATE_KEYS',
+  'TOTP_ENCRYPTION_KEYS',
+  'REDIS_URL',
+]
 const COMPONENTS = ['users-api', 'auth-api'] as const
 
 test('the scenario list covers the CI lint matrix', () => {
@@ -269,6 +275,10 @@ describe('scenario specifics', () => {
       name: 'users-auth-secrets',
       key: 'jwt-private-keys',
     })
+    expect(env.find((e) => e.name === 'TOTP_ENCRYPTION_KEYS')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'users-auth-secrets',
+      key: 'totp-encryption-keys',
+    })
     // One hashing thread per CPU of the limit, not per CPU of the node.
     expect(env.find((e) => e.name === 'HASH_THREADS')?.valueFrom?.resourceFieldRef).toMatchObject({
       resource: 'limits.cpu',
@@ -299,6 +309,7 @@ describe('scenario specifics', () => {
         'JWT_PRIVATE_KEYS=platform-users-auth/JWT_PRIVATE_KEYS',
         'MONGODB_URI=platform-users-auth/MONGODB_URI',
         'REDIS_URL=platform-users-auth/REDIS_URL',
+        'TOTP_ENCRYPTION_KEYS=platform-users-auth/TOTP_ENCRYPTION_KEYS',
       ].sort(),
     )
   })
@@ -362,6 +373,9 @@ describe('scenario specifics', () => {
     expect(out.stdout).toContain('create secret generic users-auth-secrets')
     expect(out.stdout).toContain(
       '--from-literal=jwt-private-keys="$(docker run --rm --network none ghcr.io/example/users-auth/auth-api:1.2.3 node dist/keygen.js)"',
+    )
+    expect(out.stdout).toContain(
+      '--from-literal=totp-encryption-keys="$(docker run --rm --network none ghcr.io/example/users-auth/auth-api:1.2.3 node dist/keygen.js --totp)"',
     )
     expect(out.stdout).toContain('--from-literal=redis-url=')
     expect(out.stdout).toContain('helm test users-auth')

@@ -113,6 +113,7 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
       'users-auth-dev:jwt-private-keys',
       'users-auth-dev:mongodb-uri',
       'users-auth-dev:redis-url',
+      'users-auth-dev:totp-encryption-keys',
     ])
     for (const ref of secretRefs) {
       expect(script).toContain(`--from-file=${ref.split(':')[1]!}=`)
