@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto'
+import { createLogger } from '@users-auth/service-kit'
+import { createAuthApi } from 'auth-api/create'
+import { Types } from 'mongoose'
 import { describe, expect, it } from 'vitest'
+import { createUsersApi } from '../src/create-users-api.js'
 import {
   claimsOf,
   enrolledAccount,
@@ -8,6 +13,8 @@ import {
   wrongCode,
 } from './mfa-harness.js'
 import {
+  cheapArgon2,
+  credential,
   get,
   goodPassword,
   login,
@@ -16,6 +23,7 @@ import {
   send,
   signup,
   startPair,
+  waitUntilReady,
   type SessionBody,
 } from './pair-harness.js'
 
@@ -447,5 +455,74 @@ describe('secrets at rest and in logs', () => {
     for (const secret of secrets) expect(logs).not.toContain(secret)
     for (const code of [used, wrong])
       expect(logs).not.toMatch(new RegExp(`(?<![0-9])${code}(?![0-9])`))
+  })
+})
+
+describe('TOTP key rotation', () => {
+  it('keeps enrolled factors working under a new key and re-encrypts them on use', async () => {
+    const clock = testClock()
+    const oldKey = `old:${randomBytes(32).toString('base64')}`
+    const pair = await startPair({
+      now: clock.users,
+      authNow: clock.auth,
+      authEnv: { TOTP_ENCRYPTION_KEYS: oldKey },
+    })
+    const account = await enrolledAccount(pair.users, 'ike@example.com', clock)
+    const stored = async () =>
+      String((await pair.db.collection('mfa_factors').findOne())?.ciphertext)
+    expect(await stored()).toMatch(/^v1\.old\./)
+
+    // auth-api restarted with a new key first and the old one kept, users-api on it.
+    const rotated = await createAuthApi(
+      {
+        NODE_ENV: 'test',
+        INTERNAL_API_TOKEN: credential,
+        TOTP_ENCRYPTION_KEYS: `new:${randomBytes(32).toString('base64')},${oldKey}`,
+        ...cheapArgon2,
+      },
+      { logger: createLogger({ level: 'silent' }), now: clock.auth },
+    )
+    const authUrl = await rotated.app.listen({ port: 0, host: '127.0.0.1' })
+    const users = await createUsersApi(
+      {
+        NODE_ENV: 'test',
+        INTERNAL_API_TOKEN: credential,
+        MONGODB_URI: pair.mongoUri,
+        AUTH_API_URL: authUrl,
+      },
+      { logger: createLogger({ level: 'silent' }), now: clock.users },
+    )
+    try {
+      await waitUntilReady(users.app)
+      const res = await post(users.app, '/v1/auth/mfa/verify', {
+        mfaToken: await mfaToken(users.app, account.email),
+        code: totpCode(account.secret, clock.ms),
+      })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(await stored()).toMatch(/^v1\.new\./)
+      // The re-sealed secret is the same one: the next step's code works too.
+      clock.nextStep()
+      const again = await post(users.app, '/v1/auth/mfa/verify', {
+        mfaToken: await mfaToken(users.app, account.email),
+        code: totpCode(account.secret, clock.ms),
+      })
+      expect(again.statusCode, again.body).toBe(200)
+      // New enrolments use the new key.
+      const other = await signup(users.app, 'jan@example.com')
+      const enrol = await post(
+        users.app,
+        '/v1/users/me/mfa/totp',
+        { password: goodPassword },
+        other.accessToken,
+      )
+      expect(enrol.statusCode).toBe(200)
+      const pending = await pair.db
+        .collection('mfa_factors')
+        .findOne({ _id: new Types.ObjectId(other.user.id) })
+      expect(String(pending?.ciphertext)).toMatch(/^v1\.new\./)
+    } finally {
+      await users.app.close()
+      await rotated.app.close()
+    }
   })
 })
