@@ -134,6 +134,11 @@ describe('operations', () => {
         'GET /v1/users/',
         'GET /v1/users/{id}',
         'DELETE /v1/users/{id}',
+        'POST /v1/users/me/mfa/totp',
+        'POST /v1/users/me/mfa/totp/confirm',
+        'DELETE /v1/users/me/mfa/totp',
+        'POST /v1/users/me/mfa/recovery-codes',
+        'POST /v1/auth/mfa/verify',
         'GET /.well-known/jwks.json',
       ].sort(),
     )

@@ -42,11 +42,12 @@ function requestFor(op: Operation, authorization?: string) {
 }
 
 describe('Bearer routes', () => {
-  it('are documented: every route but the public four requires a Bearer token', () => {
+  it('are documented: every route but the public five requires a Bearer token', () => {
     const open = operations.filter((op) => !op.bearer).map((op) => `${op.method} ${op.path}`)
     expect(open.sort()).toEqual([
       'GET /.well-known/jwks.json',
       'POST /v1/auth/login',
+      'POST /v1/auth/mfa/verify',
       'POST /v1/auth/refresh',
       'POST /v1/auth/signup',
     ])
