@@ -120,7 +120,7 @@ export const verifyRoute = {
     'for a recovery code, and `auth_time` now. The token lives 5 minutes, is single use and ' +
     'dies after 5 wrong codes; a TOTP code is accepted once per account. Wrong codes count ' +
     "against the account's code budget (apart from the password lockout) and the per-IP budget.",
-  tags: ['auth', 'mfa'],
+  tags: ['mfa'],
   body: Type.Object(
     {
       mfaToken: Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$' }),
