@@ -30,6 +30,10 @@ const storedKeys = [
   'roles',
   'passwordChangedAt',
   'credentialVersion',
+  'hasPassword',
+  'emailVerified',
+  'mfaEnabled',
+  'disabled',
   'createdAt',
   'updatedAt',
 ]
