@@ -190,6 +190,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...secrets,
         PORT: String(authPort),
         JWT_PRIVATE_KEYS: privateJwks(),
+        TOTP_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       },
       nodeFlags: options.nodeFlags?.('auth-api') ?? [],
     })

@@ -191,6 +191,11 @@ HASH_QUEUE_LIMIT: {{ . | toString | quote }}
     secretKeyRef:
       name: {{ $secret }}
       key: {{ $keys.jwtPrivateKeys }}
+- name: TOTP_ENCRYPTION_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $keys.totpEncryptionKeys }}
 {{- if not .values.config.hashThreads }}
 {{- /* One hashing thread per CPU of the limit: os.availableParallelism() would see the
 node's CPUs, not the container's share. */}}

@@ -17,10 +17,16 @@ import {
   HashResponseSchema,
   JwksSchema,
   TokenResponseSchema,
+  TotpEnrollResponseSchema,
+  TotpVerifyResponseSchema,
   VerifyResponseSchema,
   type Jwks,
   type TokenRequest,
   type TokenResponse,
+  type TotpEnrollRequest,
+  type TotpEnrollResponse,
+  type TotpVerifyRequest,
+  type TotpVerifyResponse,
   type VerifyResponse,
 } from './schemas.js'
 
@@ -117,6 +123,8 @@ const isVerifyResponse = checker(VerifyResponseSchema)
 const isTokenResponse = checker(TokenResponseSchema)
 const isJwks = checker(JwksSchema)
 const isCredentialCheck = checker(CredentialCheckResponseSchema)
+const isTotpEnroll = checker(TotpEnrollResponseSchema)
+const isTotpVerify = checker(TotpVerifyResponseSchema)
 
 export class AuthApiClient {
   private readonly pool: Pool
@@ -170,6 +178,16 @@ export class AuthApiClient {
 
   async mintAccessToken(claims: TokenRequest, ctx: CallContext = {}): Promise<TokenResponse> {
     return this.call('POST', authApiPaths.tokens, claims, isTokenResponse, ctx)
+  }
+
+  /** A new TOTP secret: shown once in clear, stored by the caller only as `ciphertext`. */
+  async enrollTotp(request: TotpEnrollRequest, ctx: CallContext = {}): Promise<TotpEnrollResponse> {
+    return this.call('POST', authApiPaths.totpEnroll, request, isTotpEnroll, ctx)
+  }
+
+  /** Checks a code against a sealed secret; `ciphertext` in the answer replaces the stored one. */
+  async verifyTotp(request: TotpVerifyRequest, ctx: CallContext = {}): Promise<TotpVerifyResponse> {
+    return this.call('POST', authApiPaths.totpVerify, request, isTotpVerify, ctx)
   }
 
   async getJwks(ctx: CallContext = {}): Promise<Jwks> {

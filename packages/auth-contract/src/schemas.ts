@@ -125,6 +125,65 @@ export const CredentialCheckResponseSchema = Type.Object(
 )
 export type CredentialCheckResponse = Static<typeof CredentialCheckResponseSchema>
 
+/** A TOTP secret as auth-api seals it: `v1.<key id>.<iv>.<sealed>`, base64url parts. */
+const totpCiphertext = (
+  description = 'The TOTP secret encrypted under TOTP_ENCRYPTION_KEYS (the key id inside)',
+) => Type.String({ minLength: 8, maxLength: 512, pattern: '^[A-Za-z0-9_.-]+$', description })
+const totpCodeSchema = Type.String({ minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$' })
+
+export const TotpEnrollRequestSchema = Type.Object(
+  {
+    accountName: Type.String({ minLength: 1, maxLength: 254 }),
+    issuer: Type.String({ minLength: 1, maxLength: 64, pattern: '^[^:]+$' }),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ accountName: 'ada@example.com', issuer: 'users-auth' }],
+  },
+)
+export type TotpEnrollRequest = Static<typeof TotpEnrollRequestSchema>
+
+export const TotpEnrollResponseSchema = Type.Object({
+  secret: Type.String({
+    maxLength: 128,
+    description: 'Base32, to show the user once; never stored in clear',
+  }),
+  otpauthUri: Type.String({ maxLength: 1024, description: 'The QR-ready otpauth://totp/ URI' }),
+  ciphertext: totpCiphertext(),
+})
+export type TotpEnrollResponse = Static<typeof TotpEnrollResponseSchema>
+
+export const TotpVerifyRequestSchema = Type.Object(
+  {
+    ciphertext: totpCiphertext(),
+    code: totpCodeSchema,
+    afterStep: Type.Integer({
+      minimum: -1,
+      maximum: 2 ** 40,
+      format: 'int64',
+      description: 'The last time step accepted for the account: this one and earlier are refused',
+    }),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { ciphertext: 'v1.k1.AAAAAAAAAAAAAAAA.AAAA', code: '123456', afterStep: 59_000_000 },
+    ],
+  },
+)
+export type TotpVerifyRequest = Static<typeof TotpVerifyRequestSchema>
+
+export const TotpVerifyResponseSchema = Type.Object({
+  valid: Type.Boolean(),
+  step: Type.Union([Type.Integer({ minimum: 0, maximum: 2 ** 40, format: 'int64' }), Type.Null()], {
+    description: 'The time step the code belongs to, when valid',
+  }),
+  ciphertext: Type.Optional(
+    totpCiphertext('Present when the secret was sealed under an older key: store this instead'),
+  ),
+})
+export type TotpVerifyResponse = Static<typeof TotpVerifyResponseSchema>
+
 /** The access token's JOSE `typ` (RFC 9068), so it cannot be confused with another JWT. */
 export const accessTokenType = 'at+jwt'
 
@@ -134,6 +193,8 @@ export const authApiPaths = {
   tokens: '/v1/tokens',
   /** Costs nothing but the credential check: how a caller learns its credential is accepted. */
   credential: '/v1/credential',
+  totpEnroll: '/v1/totp/enroll',
+  totpVerify: '/v1/totp/verify',
   jwks: '/.well-known/jwks.json',
 } as const
 

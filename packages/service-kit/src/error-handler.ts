@@ -33,6 +33,7 @@ export interface Problem {
   code: ProblemCode
   traceId: string
   errors?: ValidationIssue[]
+  mfaToken?: string
 }
 
 // Fastify's own errors, known by their classes (a `code` string alone proves nothing), mapped
@@ -136,6 +137,10 @@ export function buildProblem(request: FastifyRequest, error: AnyError): Problem 
   if (code === 'VALIDATION_FAILED' && isCatalogueError(error)) {
     const issues = validationIssues(error)
     if (issues) problem.errors = issues
+  }
+  // The second sign-in step's handle: the one problem that carries more than the catalogue's.
+  if (code === 'MFA_REQUIRED' && isCatalogueError(error) && typeof error.mfaToken === 'string') {
+    problem.mfaToken = error.mfaToken
   }
   return problem
 }

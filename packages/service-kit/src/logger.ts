@@ -22,6 +22,11 @@ export const redactedPaths = [
   'refreshTokenHash',
   'internalApiToken',
   'credential',
+  'mfaToken',
+  'secret',
+  'otpauthUri',
+  'ciphertext',
+  'recoveryCodes',
   '*.password',
   '*.currentPassword',
   '*.newPassword',
@@ -33,6 +38,11 @@ export const redactedPaths = [
   '*.refreshTokenHash',
   '*.internalApiToken',
   '*.credential',
+  '*.mfaToken',
+  '*.secret',
+  '*.otpauthUri',
+  '*.ciphertext',
+  '*.recoveryCodes',
   '*.authorization',
 ]
 

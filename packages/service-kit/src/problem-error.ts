@@ -12,6 +12,8 @@ export interface ProblemDetails {
   /** Seconds; sent as `Retry-After` (429 and 503). */
   retryAfter?: number
   errors?: ValidationIssue[]
+  /** MFA_REQUIRED only: the token that `/v1/auth/mfa/verify` takes with the code. */
+  mfaToken?: string
 }
 
 export type ProblemError = Error & ProblemDetails & { code: ProblemCode; statusCode: number }

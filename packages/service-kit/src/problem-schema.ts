@@ -22,6 +22,23 @@ export const ProblemSchema = Type.Object(
   { description: 'RFC 9457 problem details (application/problem+json)' },
 )
 
+/** The problem body of a status that may be MFA_REQUIRED: it adds the sign-in's `mfaToken`. */
+const MfaRequiredProblemSchema = Type.Object(
+  {
+    ...ProblemSchema.properties,
+    mfaToken: Type.Optional(
+      Type.String({
+        minLength: 43,
+        maxLength: 43,
+        pattern: '^[A-Za-z0-9_-]{43}$',
+        description:
+          'MFA_REQUIRED only: send it with a code to POST /v1/auth/mfa/verify (5 minutes, single use)',
+      }),
+    ),
+  },
+  { description: 'RFC 9457 problem details (application/problem+json)' },
+)
+
 // The code a bare status stands for when a route names only the status.
 const codeOfStatus: Partial<Record<number, ProblemCode>> = {}
 for (const [code, { status }] of Object.entries(problemCodes) as [
@@ -46,7 +63,10 @@ export function problemResponses(...answers: (number | ProblemCode)[]): Record<n
   return Object.fromEntries(
     [...byStatus].map(([status, codes]) => [
       status,
-      Type.Unsafe({ ...ProblemSchema, 'x-problem-codes': codes }),
+      Type.Unsafe({
+        ...(codes.includes('MFA_REQUIRED') ? MfaRequiredProblemSchema : ProblemSchema),
+        'x-problem-codes': codes,
+      }),
     ]),
   )
 }

@@ -6,15 +6,19 @@ import { requireServiceCredential } from './credential-guard.js'
 import type { KeyRing } from './crypto/key-ring.js'
 import { PasswordHasher } from './crypto/password-hasher.js'
 import { createTokenSigner } from './crypto/token-signer.js'
+import type { TotpCipher } from './crypto/totp-keys.js'
 import credentialRoutes from './routes/credential/index.js'
 import jwksRoutes from './routes/jwks/index.js'
 import passwordRoutes from './routes/passwords/index.js'
 import tokenRoutes from './routes/tokens/index.js'
+import totpRoutes from './routes/totp/index.js'
 
 export interface AuthApiDeps {
   config: Config
   logger: FastifyBaseLogger
   keyRing: KeyRing
+  /** Seals and opens TOTP secrets (TOTP_ENCRYPTION_KEYS). */
+  totpCipher: TotpCipher
   /** Clock for token timestamps, ms since the epoch. */
   now?: () => number
 }
@@ -27,12 +31,13 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       title: 'auth-api',
       version: '1.0.0',
       description:
-        'Internal: argon2id password hashing and access-token signing. Requires the service credential.',
+        "Internal: argon2id password hashing, access-token signing and the second factor's TOTP crypto. Requires the service credential.",
       bearer: 'service-credential',
       internal: true,
       tags: [
         { name: 'passwords', description: 'argon2id hashing and verification.' },
         { name: 'tokens', description: 'Access-token signing.' },
+        { name: 'totp', description: 'TOTP secrets: sealed enrolment and code checks.' },
         { name: 'credential', description: 'The service credential check.' },
         { name: 'keys', description: 'The public keys that verify access tokens.' },
       ],
@@ -87,6 +92,11 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       await v1.register(passwordRoutes, { prefix: '/passwords', hasher })
       await v1.register(tokenRoutes, { prefix: '/tokens', signToken })
       await v1.register(credentialRoutes, { prefix: '/credential' })
+      await v1.register(totpRoutes, {
+        prefix: '/totp',
+        cipher: deps.totpCipher,
+        now: deps.now ?? Date.now,
+      })
     },
     { prefix: '/v1' },
   )

@@ -25,6 +25,12 @@ export const EnvSchema = Type.Object({
         'Private JWK set `{"keys":[...]}`, Ed25519 or P-256; the first signs, all are published. Required in production; generated at start elsewhere. `pnpm --silent --filter auth-api keygen` or the image\'s `node dist/keygen.js` prints one.',
     }),
   ),
+  TOTP_ENCRYPTION_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'Keys that encrypt TOTP secrets (AES-256-GCM): a comma list of `id:base64key` (32 bytes each); the first encrypts, all decrypt, so a new key goes first and old ones stay until every secret was re-encrypted. Required in production; generated at start elsewhere, so a development restart loses every enrolled second factor. `pnpm --silent --filter auth-api keygen --totp` prints one.',
+    }),
+  ),
   JWT_ISSUER: Type.String({ default: 'users-auth', description: "Access tokens' `iss`." }),
   JWT_AUDIENCE: Type.String({ default: 'users-auth', description: "Access tokens' `aud`." }),
   ACCESS_TOKEN_TTL: Type.String({ default: '15m', description: 'Access-token lifetime.' }),
@@ -85,6 +91,8 @@ export interface Config {
   credentials: string[]
   /** Private JWK set (JSON text); absent → an ephemeral key outside production. */
   privateKeys: string | undefined
+  /** TOTP_ENCRYPTION_KEYS as given; absent → an ephemeral key outside production. */
+  totpKeys: string | undefined
   issuer: string
   audience: string
   accessTokenTtlSeconds: number
@@ -111,6 +119,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError('INTERNAL_API_TOKEN: each credential must be at least 32 characters')
     }
     if (!e.JWT_PRIVATE_KEYS) throw new ConfigError('JWT_PRIVATE_KEYS is required in production')
+    if (!e.TOTP_ENCRYPTION_KEYS)
+      throw new ConfigError('TOTP_ENCRYPTION_KEYS is required in production')
   }
   const threads = e.HASH_THREADS ?? Math.max(1, availableParallelism())
   const concurrency = e.HASH_CONCURRENCY ?? threads
@@ -121,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     credentials: credentials.length > 0 ? credentials : [developmentCredential],
     privateKeys: e.JWT_PRIVATE_KEYS,
+    totpKeys: e.TOTP_ENCRYPTION_KEYS,
     issuer: e.JWT_ISSUER,
     audience: e.JWT_AUDIENCE,
     accessTokenTtlSeconds: Math.floor(parseDuration(e.ACCESS_TOKEN_TTL) / 1000),

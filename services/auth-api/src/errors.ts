@@ -21,3 +21,7 @@ export const HashingBusy = problemError(
   'SERVICE_UNAVAILABLE',
   'Password hashing is at capacity; retry later.',
 )
+export const UnreadableCiphertext = problemError(
+  'VALIDATION_FAILED',
+  'The ciphertext does not open under any configured TOTP key.',
+)

@@ -30,8 +30,12 @@ describe('loadConfig', () => {
       loadConfig({ NODE_ENV: 'production', INTERNAL_API_TOKEN: 'short', JWT_PRIVATE_KEYS: keys }),
     ).toThrow(/at least 32/)
     expect(
-      loadConfig({ NODE_ENV: 'production', INTERNAL_API_TOKEN: strong, JWT_PRIVATE_KEYS: keys })
-        .credentials,
+      loadConfig({
+        NODE_ENV: 'production',
+        INTERNAL_API_TOKEN: strong,
+        JWT_PRIVATE_KEYS: keys,
+        TOTP_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      }).credentials,
     ).toEqual([strong])
   })
 

@@ -21,6 +21,8 @@ import { createMailer } from './domain/mailer.js'
 import { createPasswordReset } from './domain/password-reset.js'
 import { createIdentities } from './domain/identities.js'
 import { createOAuthLogin } from './domain/oauth-login.js'
+import { createMfaChallenges } from './domain/mfa-challenges.js'
+import { createSecondFactor } from './domain/second-factor.js'
 import { createSessions } from './domain/sessions.js'
 import { createSignIn } from './domain/sign-in.js'
 import { ServiceUnavailable } from './errors.js'
@@ -31,6 +33,7 @@ import authRoutes from './routes/auth/index.js'
 import emailRoutes from './routes/email/index.js'
 import identityRoutes from './routes/identities/index.js'
 import oauthRoutes from './routes/oauth/index.js'
+import mfaRoutes from './routes/mfa/index.js'
 import userRoutes from './routes/users/index.js'
 import { openApiInfo } from './routes/openapi-info.js'
 import wellKnownRoutes from './routes/well-known/index.js'
@@ -117,6 +120,14 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
       : new MemoryLockoutStore(() => now().getTime()),
     config.lockout,
   )
+  // Second-factor codes count in a budget of their own (same schedule, other counters): a
+  // password guesser cannot lock out the factor, nor a code guesser the password.
+  const codeThrottle = new LoginThrottle(
+    redis
+      ? new RedisLockoutStore(redis, `${config.redis.prefix}mfa:`)
+      : new MemoryLockoutStore(() => now().getTime()),
+    config.lockout,
+  )
 
   jwks.start((error) => {
     logger.warn({ err: error }, 'could not fetch auth-api keys')
@@ -161,10 +172,12 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     refreshReuseGraceMs: config.refreshReuseGraceMs,
     passwordPolicy: { minLength: config.passwordMinLength },
     throttle,
+    codeThrottle,
+    totpIssuer: config.totpIssuer,
     audit: createAudit({ db, logger, now, retentionMs: config.auditRetentionMs }),
   }
   const sessions = createSessions(domainDeps)
-  const signIn = createSignIn(sessions, domainDeps.audit, {
+  const signIn = createSignIn(sessions, domainDeps.audit, createMfaChallenges(domainDeps), {
     requireEmailVerification: config.mail.requireVerification,
   })
   const mailer = createMailer({
@@ -192,6 +205,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     signIn,
     logger,
   })
+  const secondFactor = createSecondFactor(domainDeps, sessions, signIn, accounts)
   const guards = await registerAuthentication(app, {
     jwks,
     sessions,
@@ -232,6 +246,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         guards,
         ipLimit,
       })
+      await v1.register(mfaRoutes, { secondFactor, guards, ipLimit })
     },
     { prefix: '/v1' },
   )

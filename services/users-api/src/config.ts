@@ -130,6 +130,13 @@ export const EnvSchema = Type.Object({
       description: 'Allowed browser origins, comma-separated; unset: CORS off; `*` is refused.',
     }),
   ),
+  TOTP_ISSUER: Type.String({
+    default: 'users-auth',
+    minLength: 1,
+    maxLength: 64,
+    pattern: '^[^:]+$',
+    description: 'The issuer an authenticator app shows beside the account (no colon).',
+  }),
   AUDIT_RETENTION: Type.String({
     default: '90d',
     description: 'How long audit events are kept (a TTL index removes older ones).',
@@ -241,6 +248,7 @@ export interface Config {
   auditRetentionMs: number
   mail: MailConfig
   social: SocialConfig
+  totpIssuer: string
 }
 
 export interface MailConfig {
@@ -362,5 +370,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redirectUrls: e.OAUTH_REDIRECT_URLS,
       httpTimeoutMs: e.OAUTH_HTTP_TIMEOUT_MS,
     }),
+    totpIssuer: e.TOTP_ISSUER,
   }
 }

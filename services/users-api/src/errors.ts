@@ -30,7 +30,7 @@ export const ServiceUnavailable = problemError(
 export const WrongPassword = problemError('INVALID_CREDENTIALS', 'The password is incorrect.')
 export const InvalidToken = problemError(
   'INVALID_TOKEN',
-  'The link is invalid, expired or already used; ask for a new one.',
+  'The token is unknown, already used, expired or meant for something else.',
 )
 export const EmailNotVerified = problemError(
   'EMAIL_NOT_VERIFIED',
@@ -39,4 +39,16 @@ export const EmailNotVerified = problemError(
 export const LastLoginMethod = problemError(
   'LAST_LOGIN_METHOD',
   'This is the only way left to sign in to the account: set a password or link another provider first.',
+)
+export const MfaRequired = problemError(
+  'MFA_REQUIRED',
+  'A second factor is required: send a code with the mfaToken to /v1/auth/mfa/verify.',
+)
+export const InvalidMfaCode = problemError(
+  'INVALID_MFA_CODE',
+  'The code is wrong, already used or expired, or the sign-in attempt is no longer valid.',
+)
+export const MfaAlreadyOn = problemError(
+  'FORBIDDEN',
+  'A second factor is already on; turn it off before enrolling another.',
 )

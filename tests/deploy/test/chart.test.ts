@@ -24,6 +24,7 @@ const SECRET_ENV = [
   'MONGODB_URI',
   'INTERNAL_API_TOKEN',
   'JWT_PRIVATE_KEYS',
+  'TOTP_ENCRYPTION_KEYS',
   'REDIS_URL',
   'SMTP_URL',
   'SMTP_USER',
@@ -277,6 +278,10 @@ describe('scenario specifics', () => {
       name: 'users-auth-secrets',
       key: 'jwt-private-keys',
     })
+    expect(env.find((e) => e.name === 'TOTP_ENCRYPTION_KEYS')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'users-auth-secrets',
+      key: 'totp-encryption-keys',
+    })
     // One hashing thread per CPU of the limit, not per CPU of the node.
     expect(env.find((e) => e.name === 'HASH_THREADS')?.valueFrom?.resourceFieldRef).toMatchObject({
       resource: 'limits.cpu',
@@ -310,6 +315,7 @@ describe('scenario specifics', () => {
         'SMTP_URL=platform-mail/SMTP_URL',
         'SMTP_USER=platform-mail/SMTP_USER',
         'SMTP_PASSWORD=platform-mail/SMTP_PASSWORD',
+        'TOTP_ENCRYPTION_KEYS=platform-users-auth/TOTP_ENCRYPTION_KEYS',
       ].sort(),
     )
   })
@@ -409,6 +415,9 @@ describe('scenario specifics', () => {
     expect(out.stdout).toContain('create secret generic users-auth-secrets')
     expect(out.stdout).toContain(
       '--from-literal=jwt-private-keys="$(docker run --rm --network none ghcr.io/example/users-auth/auth-api:1.2.3 node dist/keygen.js)"',
+    )
+    expect(out.stdout).toContain(
+      '--from-literal=totp-encryption-keys="$(docker run --rm --network none ghcr.io/example/users-auth/auth-api:1.2.3 node dist/keygen.js --totp)"',
     )
     expect(out.stdout).toContain('--from-literal=redis-url=')
     expect(out.stdout).toContain('helm test users-auth')

@@ -59,7 +59,7 @@ describe('docker-compose.yml', () => {
   test('is valid for docker-compose config once .env holds the credentials', () => {
     const ok = config(
       envFile(
-        'INTERNAL_API_TOKEN=0123456789abcdef\nJWT_PRIVATE_KEYS={"keys":[{"kty":"OKP","crv":"Ed25519"}]}\n',
+        'INTERNAL_API_TOKEN=0123456789abcdef\nJWT_PRIVATE_KEYS={"keys":[{"kty":"OKP","crv":"Ed25519"}]}\nTOTP_ENCRYPTION_KEYS=k1:AAAA\n',
       ),
     )
     expect(ok.stderr).toBe('')
@@ -217,6 +217,9 @@ describe('docker-compose.yml', () => {
     expect(compose.services['auth-api']!.environment!.JWT_PRIVATE_KEYS).toMatch(
       /^\$\{JWT_PRIVATE_KEYS:\?/,
     )
+    expect(compose.services['auth-api']!.environment!.TOTP_ENCRYPTION_KEYS).toMatch(
+      /^\$\{TOTP_ENCRYPTION_KEYS:\?/,
+    )
     for (const name of ['users-api', 'auth-api']) {
       const s = compose.services[name]!
       expect(s.build?.dockerfile).toBe(`services/${name}/Dockerfile`)
@@ -236,5 +239,6 @@ describe('docker-compose.yml', () => {
       .map((l) => l.split('=')[0])
     expect(assigned).not.toContain('INTERNAL_API_TOKEN')
     expect(assigned).not.toContain('JWT_PRIVATE_KEYS')
+    expect(assigned).not.toContain('TOTP_ENCRYPTION_KEYS')
   })
 })

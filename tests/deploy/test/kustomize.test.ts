@@ -122,6 +122,7 @@ describe(`k8s/dev (rendered by ${renderer})`, () => {
       'users-auth-dev:mongodb-uri',
       'users-auth-dev:redis-url',
       'users-auth-dev:smtp-url',
+      'users-auth-dev:totp-encryption-keys',
     ])
     for (const ref of secretRefs) {
       expect(script).toContain(`--from-file=${ref.split(':')[1]!}=`)

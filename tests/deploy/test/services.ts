@@ -159,6 +159,11 @@ export function newCredential(): string {
   return randomBytes(32).toString('base64url')
 }
 
+/** One TOTP_ENCRYPTION_KEYS entry, as `auth-api keygen --totp` prints. */
+export function newTotpKeys(): string {
+  return `deploy-test:${randomBytes(32).toString('base64')}`
+}
+
 /** A private JWK set with one Ed25519 key, as `auth-api keygen` prints. */
 export function newSigningKeys(): string {
   const { privateKey } = generateKeyPairSync('ed25519')
@@ -234,6 +239,7 @@ export async function startPair(options: PairCommands): Promise<Pair> {
   const auth = await run('auth-api', options.auth, {
     INTERNAL_API_TOKEN: credential,
     JWT_PRIVATE_KEYS: newSigningKeys(),
+    TOTP_ENCRYPTION_KEYS: newTotpKeys(),
     ...cheapArgon2,
     ...options.authEnv,
   })

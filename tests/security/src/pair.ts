@@ -79,6 +79,7 @@ export async function startPair(options: PairOptions): Promise<RunningPair> {
       NODE_ENV: 'production',
       INTERNAL_API_TOKEN: credential,
       JWT_PRIVATE_KEYS: privateJwks,
+      TOTP_ENCRYPTION_KEYS: `totp-${tag}:${randomBytes(32).toString('base64')}`,
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: audience,
       ARGON2_MEMORY_KIB: '1024',

@@ -45,13 +45,14 @@ describe('Bearer routes', () => {
   it('are documented: every route but the public ones requires a Bearer token', () => {
     const open = operations.filter((op) => !op.bearer).map((op) => `${op.method} ${op.path}`)
     // The public routes: sign-in itself, the routes whose credential is a mailed single-use
-    // token, and social login (the browser arrives without a credential).
+    // token, the second sign-in step, and social login (the browser arrives without a credential).
     expect(open.sort()).toEqual(
       [
         'GET /.well-known/jwks.json',
         'POST /v1/auth/email/change/confirm',
         'POST /v1/auth/email/verify',
         'POST /v1/auth/login',
+        'POST /v1/auth/mfa/verify',
         'POST /v1/auth/password/forgot',
         'POST /v1/auth/password/reset',
         'POST /v1/auth/refresh',

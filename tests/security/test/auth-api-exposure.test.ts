@@ -16,6 +16,8 @@ const bodies: Record<string, unknown> = {
   '/v1/passwords/verify': { password: 'a password to verify', hash: null },
   '/v1/tokens': { sub: '000000000000000000000001', sid: 'forged-session', roles: ['admin'] },
   '/v1/credential': undefined,
+  '/v1/totp/enroll': { accountName: 'mallory@example.com', issuer: 'users-auth' },
+  '/v1/totp/verify': { ciphertext: 'v1.k.AAAAAAAAAAAAAAAA.AAAA', code: '123456', afterStep: 0 },
 }
 
 beforeAll(async () => {

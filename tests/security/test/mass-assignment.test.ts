@@ -34,6 +34,10 @@ const storedKeys = [
   'roles',
   'passwordChangedAt',
   'credentialVersion',
+  'hasPassword',
+  'emailVerified',
+  'mfaEnabled',
+  'disabled',
   'createdAt',
   'updatedAt',
 ]

@@ -7,6 +7,8 @@ import { outboxModel, type OutboxModel } from './outbox-model.js'
 import { identityModel, type IdentityModel } from './identity-model.js'
 import { oauthCodeModel, type OAuthCodeModel } from './oauth-code-model.js'
 import { oauthStateModel, type OAuthStateModel } from './oauth-state-model.js'
+import { mfaChallengeModel, type MfaChallengeModel } from './mfa-challenge-model.js'
+import { mfaFactorModel, type MfaFactorModel } from './mfa-factor-model.js'
 import { sessionModel, type SessionModel } from './session-model.js'
 import { userModel, type UserModel } from './user-model.js'
 
@@ -20,6 +22,8 @@ export interface Database {
   identities: IdentityModel
   oauthStates: OAuthStateModel
   oauthCodes: OAuthCodeModel
+  mfaFactors: MfaFactorModel
+  mfaChallenges: MfaChallengeModel
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -48,6 +52,8 @@ export function openDatabase(options: DatabaseOptions): Database {
   const identities = identityModel(connection)
   const oauthStates = oauthStateModel(connection)
   const oauthCodes = oauthCodeModel(connection)
+  const mfaFactors = mfaFactorModel(connection)
+  const mfaChallenges = mfaChallengeModel(connection)
   // Collections whose documents expire: each has an `expiresAt` field with a TTL index.
   const expiring: Model<{ expiresAt: Date }>[] = [
     sessions,
@@ -57,6 +63,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     mailBudgetSlots,
     oauthStates,
     oauthCodes,
+    mfaChallenges,
   ] as never[]
   // Mutated from the connect loop and close(); an object keeps both views of it honest.
   const state = { indexed: false, closed: false }
@@ -75,7 +82,9 @@ export function openDatabase(options: DatabaseOptions): Database {
           // Notice a MongoDB that came back within seconds, not the driver's default 10 s.
           heartbeatFrequencyMS: 2000,
         })
-        await Promise.all([users, identities, ...expiring].map((model) => model.createCollection()))
+        await Promise.all(
+          [users, identities, mfaFactors, ...expiring].map((model) => model.createCollection()),
+        )
         await users.createIndexes()
         await identities.createIndexes()
         const expiry = await Promise.all(expiring.map(createExpiringIndexes))
@@ -143,6 +152,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     identities,
     oauthStates,
     oauthCodes,
+    mfaFactors,
+    mfaChallenges,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')

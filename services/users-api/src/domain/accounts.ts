@@ -262,6 +262,16 @@ export function createAccounts(
       )
     },
 
+    /** Refuses (401) a wrong password of the signed-in account, under its lockout. */
+    async requirePassword(
+      principal: Principal,
+      password: string,
+      path: string,
+      ctx: RequestContext,
+    ): Promise<void> {
+      if (!(await passwordMatches(principal, password, path, ctx))) throw new WrongPassword()
+    },
+
     async deleteSelf(principal: Principal, password: string, ctx: RequestContext): Promise<void> {
       const userId = principal.user._id
       if (!(await passwordMatches(principal, password, '/password', ctx))) {

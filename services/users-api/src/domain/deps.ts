@@ -18,6 +18,10 @@ export interface DomainDeps {
   passwordPolicy: PasswordPolicy
   /** Per-account lockout for every password check. */
   throttle: LoginThrottle
+  /** Per-account budget for second-factor codes, apart from the password lockout. */
+  codeThrottle: LoginThrottle
+  /** The issuer name an authenticator app shows beside the account. */
+  totpIssuer: string
   /** Where every event of the contract's audit list is recorded. */
   audit: Audit
 }

@@ -1,6 +1,7 @@
-import { AccountDisabled, EmailNotVerified } from '../errors.js'
+import { AccountDisabled, EmailNotVerified, MfaRequired } from '../errors.js'
 import type { Audit } from './audit.js'
 import type { RequestContext } from './deps.js'
+import type { MfaChallenges } from './mfa-challenges.js'
 import { sessionIdOf } from './refresh-tokens.js'
 import type { Sessions, SessionUser, SignInMethod } from './sessions.js'
 import type { SessionView } from './views.js'
@@ -14,6 +15,7 @@ import type { SessionView } from './views.js'
 export function createSignIn(
   sessions: Sessions,
   audit: Audit,
+  challenges: MfaChallenges,
   options: { requireEmailVerification?: boolean } = {},
 ) {
   return {
@@ -25,6 +27,11 @@ export function createSignIn(
       if (user.disabled === true) throw new AccountDisabled()
       if (options.requireEmailVerification === true && user.emailVerified !== true)
         throw new EmailNotVerified()
+      // With a second factor on, no session starts until a code completes the sign-in.
+      if (user.mfaEnabled === true && !method.amr.includes('mfa')) {
+        const mfaToken = await challenges.issue(user, method, ctx)
+        throw Object.assign(new MfaRequired(), { mfaToken })
+      }
       const session = await sessions.start(user, method, ctx)
       try {
         // Every sign-in method ends here: its success is recorded once, here.

@@ -12,6 +12,7 @@ export const openApiInfo: OpenApiInfo = {
   tags: [
     { name: 'auth', description: 'Start, renew and end sessions.' },
     { name: 'users', description: 'The signed-in user’s account.' },
+    { name: 'mfa', description: 'The second factor: TOTP and recovery codes.' },
     { name: 'sessions', description: 'The signed-in user’s sessions on other devices.' },
     { name: 'email', description: 'Address verification, password reset and email change.' },
     { name: 'admin', description: 'Accounts of other users (role admin).' },

@@ -174,7 +174,8 @@ export const loginRoute = {
   description:
     'An unknown email and a wrong password get the same answer, after the same work. Spends ' +
     'from the per-IP budget; repeated failures for one account slow it down (429 with ' +
-    '`Retry-After`).',
+    '`Retry-After`). With a second factor on, the right password answers 401 MFA_REQUIRED ' +
+    'with an `mfaToken` for POST /v1/auth/mfa/verify, and no session starts yet.',
   tags: ['auth'],
   body: LoginBodySchema,
   response: {
@@ -182,6 +183,7 @@ export const loginRoute = {
     ...problemResponses(
       ...bodyProblems,
       'INVALID_CREDENTIALS',
+      'MFA_REQUIRED',
       'RATE_LIMITED',
       'SERVICE_UNAVAILABLE',
     ),
