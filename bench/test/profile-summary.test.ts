@@ -53,7 +53,6 @@ describe('summarizeProfile', () => {
         node(4, 'parse', 'file:///repo/node_modules/bson/lib/bson.js'),
       ],
       startTime: 1000,
-      endTime: 2000,
       // At 1100, 1200, 1300, 1400, 1500: idle, handler, parse, parse, handler (outside window).
       samples: [2, 3, 4, 4, 3],
       timeDeltas: [100, 100, 100, 100, 100],
@@ -63,8 +62,23 @@ describe('summarizeProfile', () => {
     const summary = await summarizeProfile(file, root, { fromUs: 1050, toUs: 1450 })
     expect(summary.samples).toBe(4)
     expect(summary.busy).toBe(3)
-    expect(summary.selfByGroup[0]).toMatchObject({ name: 'bson', samples: 2 })
-    expect(summary.inclusiveByGroup.find((s) => s.name === 'services/users-api')?.samples).toBe(3)
-    expect(summary.inclusiveByFunction[0]?.name).toBe('handler services/users-api/src/app.ts:1')
+    expect(summary.tables).toEqual({
+      'self time by package / module': [
+        ['bson', 2],
+        ['services/users-api', 1],
+      ],
+      'inclusive time by package / module': [
+        ['services/users-api', 3],
+        ['bson', 2],
+      ],
+      'self time by function': [
+        ['parse bson/lib/bson.js:1', 2],
+        ['handler services/users-api/src/app.ts:1', 1],
+      ],
+      'inclusive time by function': [
+        ['handler services/users-api/src/app.ts:1', 3],
+        ['parse bson/lib/bson.js:1', 2],
+      ],
+    })
   })
 })
