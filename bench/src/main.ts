@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util'
 import type { CeilingResult, CeilingSpec } from './ceiling-child.js'
 import { snapshot, usageBetween, type CpuUsage } from './cpu.js'
 import { closedLoop, openLoop } from './load.js'
-import { answersBetween, breakdown, jobsBetween, scrape } from './metrics.js'
+import { breakdown, scrape } from './metrics.js'
+import { paramsText } from './phc.js'
 import { profileMarkdown, summarizeProfile } from './profile-summary.js'
 import { baseEnv, childNames, repoRoot, startNode, stopAll } from './processes.js'
 import * as report from './report.js'
@@ -57,7 +58,7 @@ interface Run {
   traffic: Traffic
   connections: (name: ClosedScenario) => number
   /** What the report is made of, filled in as measurements finish. */
-  results: Pick<Results, 'scenarios' | 'cpu' | 'breakdowns' | 'datasets' | 'overloadWork'>
+  results: Pick<Results, 'scenarios' | 'cpu' | 'breakdowns' | 'datasets'>
   /** Monotonic-clock window of each measurement, for reading profiles. */
   windows: Record<string, { fromUs: number; toUs: number }>
 }
@@ -118,11 +119,6 @@ async function runOverload(run: Run) {
     }),
   )
   const r = o.result
-  run.results.overloadWork = {
-    usersApi: answersBetween(o.before.users, o.after.users),
-    authApi: answersBetween(o.before.auth, o.after.auth),
-    argon2Jobs: jobsBetween(o.before.auth, o.after.auth),
-  }
   say(
     `  admitted ${(r.ok / r.elapsedS).toFixed(1)}/s, p99 ${r.admitted.p99?.toFixed(0) ?? '–'} ms, 503 ${r.statusCounts['503'] ?? 0} of ${r.sent}, hung ${r.hung}${cpuText(o.usage)}`,
   )
@@ -229,7 +225,7 @@ async function main(): Promise<void> {
         : name === 'login-half'
           ? Math.max(1, Math.round(concurrency / 2))
           : 32,
-    results: { scenarios: {}, cpu: {}, breakdowns: {}, datasets: {}, overloadWork: null },
+    results: { scenarios: {}, cpu: {}, breakdowns: {}, datasets: {} },
     windows: {},
   }
   let before: Awaited<ReturnType<typeof ceilingPass>> | null = null
@@ -261,15 +257,16 @@ async function main(): Promise<void> {
   const disturbed = Object.entries(cpu).filter(([, usage]) => busy(usage))
   const measured: Omit<Results, 'ratios'> = {
     ...{ mode, machine, ...run.results, cpu, overload },
-    notes: report.notes({
-      stack,
-      cores: machine.cores,
-      plan,
-      quietCores,
-      disturbed,
-      before,
-      after,
-    }),
+    notes: [
+      `The load generator (autocannon for the closed-loop scenarios, undici for the open-loop overload, in the bench's own process) shares the ${machine.cores} cores with users-api, auth-api and MongoDB, so every HTTP figure includes its CPU cost.`,
+      `MongoDB: ${stack.mongoBackend}${stack.mongoBackend === 'mongo-lite' ? ' (the workspace’s in-memory wire server, in its own process)' : ''}; Redis: ${stack.redis ? 'yes' : 'no'}. Each service runs in its own process with NODE_ENV=production.`,
+      `argon2 parameters read from a hash made by auth-api (${paramsText(stack.argon2)}); the ceiling process has UV_THREADPOOL_SIZE=${threads} and keeps ${concurrency} jobs in flight, like auth-api.`,
+      `Ceiling measured before the scenarios, the stack idle (${report.passText(before.result)}), and after the stack stopped (${report.passText(after.result)}); the ratios use the better of the two.`,
+      disturbed.length === 0
+        ? `Other processes on the machine used at most ${quietCores} cores during every measurement.`
+        : `Other processes on the machine used more than ${quietCores} cores during: ${disturbed.map(([name, u]) => `${name} (${u?.otherCores.toFixed(2) ?? '?'})`).join(', ')}; those figures are not a quiet machine's (less throughput, more latency; a ratio against a disturbed ceiling can come out too high), and the ratios they enter are marked.`,
+      `Durations: ceiling ${plan.ceilingS} s per measurement; HTTP scenarios ${plan.warmupS} s warm-up then ${plan.durationS.login} s measured (signup ${plan.durationS.signup} s); overload ${plan.overloadS} s. Latencies in ms of 2xx answers (HdrHistogram, 3 significant digits); errors are non-2xx answers plus socket errors.`,
+    ],
     settings: {
       ...stack.settings,
       INTERNAL_API_TOKEN: '(random, 43 characters)',

@@ -20,9 +20,7 @@ export function parseMetrics(text: string): Scrape {
 
 export async function scrape(url: string, credential?: string): Promise<Scrape | null> {
   try {
-    const headers: Record<string, string> = credential
-      ? { authorization: `Bearer ${credential}` }
-      : {}
+    const headers = credential ? { authorization: `Bearer ${credential}` } : undefined
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(5000) })
     const text = await response.text()
     return response.ok ? parseMetrics(text) : null
@@ -31,36 +29,27 @@ export async function scrape(url: string, credential?: string): Promise<Scrape |
   }
 }
 
-/** The increase of each series named `name` between two scrapes, summed by `keyOf` its labels. */
-export function deltas(
-  before: Scrape | null,
-  after: Scrape | null,
-  name: string,
-  keyOf: (labels: Labels) => string | null,
-): Record<string, number> {
-  const sums: Record<string, number> = {}
-  for (const [series, value] of before ? (after ?? []) : []) {
-    if (series !== name && !series.startsWith(`${name}{`)) continue
-    const labels: Labels = {}
-    for (const [, label = '', v = ''] of series.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
-      labels[label] = v
-    const key = keyOf(labels)
-    const delta = value - (before?.get(series) ?? 0)
-    if (key !== null && delta > 0) sums[key] = (sums[key] ?? 0) + delta
-  }
-  return sums
-}
-
-/** Observations and their total milliseconds in the matching series of a histogram. */
+/** Observations of a histogram's matching series between two scrapes, and their total in ms. */
 function observed(
   before: Scrape | null,
   after: Scrape | null,
   histogram: string,
-  match: (l: Labels) => boolean,
-) {
-  const total = (suffix: string): number =>
-    deltas(before, after, `${histogram}_${suffix}`, (l) => (match(l) ? '' : null))[''] ?? 0
-  return before && after ? { count: total('count'), ms: total('sum') * 1000 } : null
+  match: (labels: Labels) => boolean,
+): { count: number; ms: number } | null {
+  if (!before || !after) return null
+  const total = { count: 0, ms: 0 }
+  for (const [series, value] of after) {
+    const [, name, part, labelText = ''] = /^(\w+)_(count|sum)(?:\{(.*)\})?$/.exec(series) ?? []
+    if (name !== histogram) continue
+    const labels: Labels = {}
+    for (const [, key = '', v = ''] of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[key] = v
+    }
+    const delta = match(labels) ? value - (before.get(series) ?? 0) : 0
+    if (part === 'count') total.count += delta
+    else total.ms += delta * 1000
+  }
+  return total
 }
 
 /** Where a request's time went, in mean milliseconds per users-api request (2xx answers). */
@@ -75,10 +64,7 @@ export interface Breakdown {
   argon2Ms: number | null
 }
 
-export interface ServiceScrapes {
-  users: Scrape | null
-  auth: Scrape | null
-}
+type ServiceScrapes = Record<'users' | 'auth', Scrape | null>
 
 /** The breakdown of one users-api route between two pairs of scrapes. */
 export function breakdown(
@@ -88,12 +74,8 @@ export function breakdown(
   clientMs: number | null,
 ): Breakdown | null {
   const duration = 'http_request_duration_seconds'
-  const users = observed(
-    before.users,
-    after.users,
-    duration,
-    (l) => l.route === route && /^2/.test(l.status_code ?? ''),
-  )
+  const ok = (l: Labels): boolean => l.route === route && l.status_code?.startsWith('2') === true
+  const users = observed(before.users, after.users, duration, ok)
   if (!users || users.count === 0) return null
   const authRoute = /^\/v1\/(passwords\/(hash|verify)|tokens)$/
   const auth = observed(before.auth, after.auth, duration, (l) => authRoute.test(l.route ?? ''))
@@ -104,13 +86,3 @@ export function breakdown(
     argon2Ms: argon2 && argon2.ms / users.count,
   }
 }
-
-/** Requests answered per route and status between two scrapes, e.g. `POST /v1/tokens 200`. */
-export const answersBetween = (before: Scrape | null, after: Scrape | null) =>
-  deltas(before, after, 'http_request_duration_seconds_count', (l) =>
-    [l.method, l.route, l.status_code].map((v) => v ?? '?').join(' '),
-  )
-
-/** argon2 jobs auth-api finished between two scrapes, by operation. */
-export const jobsBetween = (before: Scrape | null, after: Scrape | null) =>
-  deltas(before, after, 'auth_password_job_duration_seconds_count', (l) => l.operation ?? '?')

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 
 /** The repository root, where the services' sources are. */
@@ -43,29 +44,15 @@ export class Child {
   }
 
   /** Sends `message` (if any) and resolves with the child's next message. */
-  ask<T>(message: unknown, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.process.off('message', onMessage)
-        this.process.off('exit', onExit)
-      }
-      const onMessage = (reply: unknown): void => {
-        done()
-        resolve(reply as T)
-      }
-      const onExit = (code: number | null): void => {
-        done()
-        reject(new Error(`${this.name} exited (${String(code)})${this.tail()}`))
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`${this.name}: no answer within ${timeoutMs} ms${this.tail()}`))
-      }, timeoutMs)
-      this.process.on('message', onMessage)
-      this.process.once('exit', onExit)
-      if (message !== undefined) this.process.send(message as object)
-    })
+  async ask<T>(message: unknown, timeoutMs: number): Promise<T> {
+    const reply = once(this.process, 'message', { signal: AbortSignal.timeout(timeoutMs) })
+    if (message !== undefined) this.process.send(message as object)
+    const exit = this.exit.then((code) => Promise.reject(new Error(`exited (${String(code)})`)))
+    try {
+      return (await Promise.race([reply, exit]))[0] as T
+    } catch (error) {
+      throw new Error(`${this.name}: no answer, ${String(error)}${this.tail()}`)
+    }
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
