@@ -51,7 +51,7 @@ export class Child {
     try {
       return (await Promise.race([reply, exit]))[0] as T
     } catch (error) {
-      throw new Error(`${this.name}: no answer, ${String(error)}${this.tail()}`)
+      throw new Error(`${this.name}: no answer, ${String(error)}${this.tail()}`, { cause: error })
     }
   }
 
