@@ -118,13 +118,16 @@ export async function startStack(options: {
     const jwk = { ...key, kid: `bench-${options.runId}`, alg: 'EdDSA', use: 'sig' }
     const authUrl = `http://127.0.0.1:${authPort}`
     const auth = start('auth-api', 'services/auth-api/src/server.ts', {
-      ...{ ...common, PORT: String(authPort) },
+      ...common,
+      PORT: String(authPort),
       JWT_PRIVATE_KEYS: JSON.stringify({ keys: [jwk] }),
     })
     const redisEnv: Record<string, string> = redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}
     const usersUrl = `http://127.0.0.1:${usersPort}`
     const users = start('users-api', 'services/users-api/src/server.ts', {
-      ...{ ...common, PORT: String(usersPort), AUTH_API_URL: authUrl },
+      ...common,
+      PORT: String(usersPort),
+      AUTH_API_URL: authUrl,
       MONGODB_URI: databaseUri(db.uri, `bench_${options.runId}`),
       // Keys of this run only: nothing left by an earlier run or by tests counts against it.
       ...(redis ? { ...redisEnv, REDIS_PREFIX: `bench-${options.runId}:` } : {}),
