@@ -131,14 +131,16 @@ async function runOverload(run: Run) {
 }
 
 /**
- * Enough accounts for login, and enough live sessions for refresh: each refresh run can strand
- * one session per connection (the answer to its last request is never read), so four runs' worth.
+ * Signs up enough accounts for login (round-robin), and enough live sessions for refresh: each
+ * refresh run can strand one session per connection (the answer to its last request is never
+ * read), so four runs' worth.
  */
-async function ensureAccounts(run: Run, accounts: number): Promise<void> {
+async function ensureAccounts(run: Run, name: ClosedScenario, accounts: number): Promise<void> {
   const { traffic } = run
+  const sessions = name === 'refresh' ? run.connections('refresh') * 4 : 0
   const wanted = Math.max(
     accounts - traffic.accounts.length,
-    run.connections('refresh') * 4 - traffic.refreshTokens.length,
+    sessions - traffic.refreshTokens.length,
     0,
   )
   if (wanted === 0) return
@@ -246,7 +248,7 @@ async function main(): Promise<void> {
     // collections, so its cost grows with them); then the writes, which grow it.
     for (const name of report.closedScenarios.filter(wanted)) {
       const seeded = name !== 'signup' && (name !== 'healthz' || wanted('me'))
-      if (seeded) await ensureAccounts(run, values.quick ? 64 : 200)
+      if (seeded) await ensureAccounts(run, name, values.quick ? 64 : 200)
       await runClosed(run, name)
     }
     if (wanted('overload')) overload = await runOverload(run)

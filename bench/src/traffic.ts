@@ -23,7 +23,7 @@ export class Traffic {
   private signups = 0
   private turn = 0
   readonly accounts: string[] = []
-  /** One access token per signup, for `GET /v1/users/me`. */
+  /** One access token per session, for `GET /v1/users/me`. */
   private readonly accessTokens: string[] = []
   /** Live refresh tokens: each is spent once and replaced by the one its refresh returns. */
   readonly refreshTokens: string[] = []
@@ -48,12 +48,11 @@ export class Traffic {
       password: this.password,
     })
 
-  /** Records what a 2xx signup or login answered. */
+  /** Records the session a 2xx signup or login answered, and the account a signup created. */
   remember = (status: number, body: string): void => {
     this.sessionsCreated += 1
-    if (status !== 201) return
     const { user, accessToken, refreshToken } = parse(body)
-    if (typeof user?.email === 'string') this.accounts.push(user.email)
+    if (status === 201 && typeof user?.email === 'string') this.accounts.push(user.email)
     if (typeof accessToken === 'string') this.accessTokens.push(accessToken)
     if (typeof refreshToken === 'string') this.refreshTokens.push(refreshToken)
   }
