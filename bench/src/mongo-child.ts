@@ -2,14 +2,12 @@ import { resolveMongo } from '@users-auth/dev-mongo'
 
 // MongoDB for the bench in a process of its own, as it would be in production: whatever the
 // workspace resolves (MONGODB_URI, a local mongod, else the in-memory mongo-lite server).
-// Prints `MONGO <backend> <uri>` once it answers; stops on SIGTERM.
+// Sends `{ backend, uri }` over IPC once it answers; stops on SIGTERM.
 const mongo = await resolveMongo({
   env: process.env,
-  log: (line) => {
-    process.stderr.write(`${line}\n`)
-  },
+  log: (line) => process.stderr.write(`${line}\n`),
 })
-process.stdout.write(`MONGO ${mongo.backend} ${mongo.uri}\n`)
+process.send?.({ backend: mongo.backend, uri: mongo.uri })
 
 const stop = (): void => {
   mongo.stop().then(
@@ -19,5 +17,6 @@ const stop = (): void => {
 }
 process.once('SIGTERM', stop)
 process.once('SIGINT', stop)
-// An external MongoDB leaves nothing running here; stay until told to stop all the same.
-setInterval(() => undefined, 1 << 30)
+// An external MongoDB leaves nothing running here: a message listener keeps the IPC channel,
+// and so this process, alive until it is stopped.
+process.on('message', () => undefined)

@@ -1,23 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { phcParameters } from '../src/phc.js'
+import { argon2idParams } from '../src/phc.js'
 
-describe('phcParameters', () => {
-  it('reads the standard order that auth-api writes', () => {
-    const hash =
+describe('argon2idParams', () => {
+  it('reads the costs whatever their order', () => {
+    const params = { memoryCost: 19456, timeCost: 2, parallelism: 1 }
+    const standard =
       '$argon2id$v=19$m=19456,t=2,p=1$Us+42+7kYC6wVGwvHnbfww$2v1LeJPg5BLfYvKwK6ug/03AUIgAwJvbzHEUlNr0RIc'
-    expect(phcParameters(hash)).toBe('argon2id m=19456,t=2,p=1')
+    expect(argon2idParams(standard)).toEqual(params)
+    expect(argon2idParams('$argon2id$v=19$p=1,m=19456,t=2$c2FsdA$aGFzaA')).toEqual(params)
   })
 
-  it('reads the parameters in a fixed order, whatever order the string has', () => {
-    const hash = '$argon2id$v=19$m=19456,p=1,t=2$Us+42+7kYC6wVGwvHnbfww$dxzA7srAaMMxvuDesUcvSD96I0'
-    expect(phcParameters(hash)).toBe('argon2id m=19456,t=2,p=1')
-    expect(phcParameters('$argon2i$v=19$t=3,m=4096,p=2$c2FsdA$aGFzaA')).toBe(
-      'argon2i m=4096,t=3,p=2',
-    )
-  })
-
-  it('refuses what is not an argon2 PHC string', () => {
-    expect(phcParameters('$2b$10$abcdefghijklmnopqrstuv')).toBeNull()
-    expect(phcParameters('')).toBeNull()
+  it('refuses other variants, other schemes and incomplete parameters', () => {
+    expect(argon2idParams('$argon2i$v=19$m=4096,t=3,p=2$c2FsdA$aGFzaA')).toBeNull()
+    expect(argon2idParams('$2b$10$abcdefghijklmnopqrstuv')).toBeNull()
+    expect(argon2idParams('$argon2id$v=19$m=4096,t=3$c2FsdA$aGFzaA')).toBeNull()
+    expect(argon2idParams('')).toBeNull()
   })
 })

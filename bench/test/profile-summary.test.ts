@@ -1,50 +1,33 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { groupOf, summarizeProfile } from '../src/profile-summary.js'
 
-const root = '/repo'
 const frame = (url: string, functionName = 'f') => ({ url, functionName, lineNumber: 0 })
+const node = (id: number, functionName: string, url: string, children: number[] = []) => ({
+  ...{ id, callFrame: { functionName, url, lineNumber: 0 }, children },
+})
 
 describe('groupOf', () => {
-  it('names the package of code under node_modules, scoped or not, pnpm layout included', () => {
-    expect(
-      groupOf(
-        frame('file:///repo/node_modules/.pnpm/fastify@5.1.0/node_modules/fastify/lib/reply.js'),
-        root,
-      ),
-    ).toBe('fastify')
-    expect(
-      groupOf(frame('file:///repo/node_modules/.pnpm/x/node_modules/@fastify/jwt/jwt.js'), root),
-    ).toBe('@fastify/jwt')
-  })
-
-  it('names workspace code by its package folder, node by module, V8 by its own names', () => {
-    expect(groupOf(frame('file:///repo/services/users-api/src/app.ts'), root)).toBe(
-      'services/users-api',
-    )
-    expect(groupOf(frame('node:internal/streams/writable'), root)).toBe('node:internal/streams')
-    expect(groupOf(frame('node:net'), root)).toBe('node:net')
-    expect(groupOf(frame('', '(garbage collector)'), root)).toBe('(garbage collector)')
-    expect(groupOf(frame('', 'writev'), root)).toBe('(V8 builtins)')
+  it('names npm packages (pnpm layout, scoped or not), workspace modules, node and V8', () => {
+    const groups = Object.entries({
+      'file:///repo/node_modules/.pnpm/fastify@5.1.0/node_modules/fastify/lib/reply.js': 'fastify',
+      'file:///repo/node_modules/.pnpm/x/node_modules/@fastify/jwt/jwt.js': '@fastify/jwt',
+      'file:///repo/services/users-api/src/app.ts': 'services/users-api',
+      'node:internal/streams/writable': 'node:internal/streams',
+      'node:net': 'node:net',
+    })
+    for (const [url, group] of groups) expect(groupOf(frame(url), '/repo')).toBe(group)
+    expect(groupOf(frame('', '(garbage collector)'), '/repo')).toBe('(garbage collector)')
+    expect(groupOf(frame('', 'writev'), '/repo')).toBe('(V8 builtins)')
   })
 })
 
 describe('summarizeProfile', () => {
-  const dirs: string[] = []
-  afterAll(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-  })
-
   it('counts self and inclusive time within the window, idle left out of the shares', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bench-profile-'))
-    dirs.push(dir)
-    const node = (id: number, name: string, url: string, children: number[] = []) => ({
-      id,
-      callFrame: { functionName: name, url, lineNumber: 0 },
-      children,
-    })
+    const file = join(dir, 'p.cpuprofile')
     const profile = {
       nodes: [
         node(1, '(root)', '', [2, 3]),
@@ -53,18 +36,35 @@ describe('summarizeProfile', () => {
         node(4, 'parse', 'file:///repo/node_modules/bson/lib/bson.js'),
       ],
       startTime: 1000,
-      endTime: 2000,
       // At 1100, 1200, 1300, 1400, 1500: idle, handler, parse, parse, handler (outside window).
       samples: [2, 3, 4, 4, 3],
       timeDeltas: [100, 100, 100, 100, 100],
     }
-    const file = join(dir, 'p.cpuprofile')
     await writeFile(file, JSON.stringify(profile))
-    const summary = await summarizeProfile(file, root, { fromUs: 1050, toUs: 1450 })
-    expect(summary.samples).toBe(4)
-    expect(summary.busy).toBe(3)
-    expect(summary.selfByGroup[0]).toMatchObject({ name: 'bson', samples: 2 })
-    expect(summary.inclusiveByGroup.find((s) => s.name === 'services/users-api')?.samples).toBe(3)
-    expect(summary.inclusiveByFunction[0]?.name).toBe('handler services/users-api/src/app.ts:1')
+    const summary = await summarizeProfile(file, '/repo', { fromUs: 1050, toUs: 1450 })
+    await rm(dir, { recursive: true })
+    const [handler, parse] = ['handler services/users-api/src/app.ts:1', 'parse bson/lib/bson.js:1']
+    expect(summary).toEqual({
+      samples: 4,
+      busy: 3,
+      tables: {
+        'self time by package / module': [
+          ['bson', 2],
+          ['services/users-api', 1],
+        ],
+        'inclusive time by package / module': [
+          ['services/users-api', 3],
+          ['bson', 2],
+        ],
+        'self time by function': [
+          [parse, 2],
+          [handler, 1],
+        ],
+        'inclusive time by function': [
+          [handler, 3],
+          [parse, 2],
+        ],
+      },
+    })
   })
 })
