@@ -169,7 +169,7 @@ describe('account administration', () => {
     expect((await get(pair.users, '/v1/users/me', user.accessToken)).statusCode).toBe(200)
   })
 
-  it('sets roles (effective on the next request) and never lets an admin demote or disable themselves', async () => {
+  it('sets roles (ending the account’s sessions) and never lets an admin demote or disable themselves', async () => {
     const pair = await startPair()
     const admin = await makeAdmin(pair, 'admin@example.com')
     const adminId = (await get(pair.users, '/v1/users/me', admin)).json<UserBody>().id
@@ -178,8 +178,11 @@ describe('account administration', () => {
 
     const promoted = await patchUser(pair, user.user.id, { roles: ['user', 'admin'] }, admin)
     expect(promoted.json<UserBody>().roles).toEqual(['user', 'admin'])
-    // Roles are read with the session on every request: the same token is now an admin's.
-    expect((await get(pair.users, '/v1/users', user.accessToken)).statusCode).toBe(200)
+    // A change of roles ends the account's sessions: no token keeps claiming the old roles
+    // (other services read `roles` from the token itself). The next sign-in carries the new ones.
+    problem(await get(pair.users, '/v1/users/me', user.accessToken), 401, 'UNAUTHORIZED')
+    const promotedSession = await login(pair.users, 'member@example.com')
+    expect((await get(pair.users, '/v1/users', promotedSession.accessToken)).statusCode).toBe(200)
 
     problem(await patchUser(pair, adminId, { roles: ['user'] }, admin), 403, 'FORBIDDEN')
     problem(await patchUser(pair, adminId, { disabled: true }, admin), 403, 'FORBIDDEN')
@@ -194,9 +197,23 @@ describe('account administration', () => {
       emailVerified: false,
     })
     // Another admin may demote this one.
-    const demoted = await patchUser(pair, adminId, { roles: ['user'] }, user.accessToken)
+    const demoted = await patchUser(pair, adminId, { roles: ['user'] }, promotedSession.accessToken)
     expect(demoted.json<UserBody>().roles).toEqual(['user'])
-    problem(await get(pair.users, '/v1/users', admin), 403, 'FORBIDDEN')
+    problem(await get(pair.users, '/v1/users', admin), 401, 'UNAUTHORIZED')
+    const demotedSession = await login(pair.users, 'admin@example.com')
+    problem(await get(pair.users, '/v1/users', demotedSession.accessToken), 403, 'FORBIDDEN')
+    // Nor may an admin delete their own account through the admin route (no password there).
+    problem(
+      await send(
+        pair.users,
+        'DELETE',
+        `/v1/users/${promoted.json<UserBody>().id}`,
+        undefined,
+        promotedSession.accessToken,
+      ),
+      403,
+      'FORBIDDEN',
+    )
   })
 
   it('marks an address verified', async () => {

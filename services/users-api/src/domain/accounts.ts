@@ -5,6 +5,7 @@ import { identityQueries } from '../db/identity-queries.js'
 import { userQueries } from '../db/user-queries.js'
 import {
   EmailTaken,
+  Forbidden,
   InvalidCredentials,
   NotFound,
   RateLimited,
@@ -282,8 +283,13 @@ export function createAccounts(
       await audit.record({ event: 'account.delete', outcome: 'success', userId }, ctx)
     },
 
+    /**
+     * An admin deletes other accounts here; their own goes through `DELETE /me` with the
+     * password, so no single admin request removes the last admin.
+     */
     async deleteById(actor: Principal, id: string, ctx: RequestContext): Promise<void> {
       const userId = new Types.ObjectId(id)
+      if (actor.user._id.equals(userId)) throw new Forbidden()
       if (!(await removeUser(userId))) throw new NotFound()
       await audit.record(
         { event: 'admin.delete', outcome: 'success', userId, actorId: actor.user._id },

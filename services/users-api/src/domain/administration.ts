@@ -31,8 +31,10 @@ export function createAdministration(deps: DomainDeps, sessions: Sessions) {
 
   return {
     /**
-     * Disabling is a credential change (with the rest of the change in the same update): it
-     * ends every session of the account, a login racing it included. The rest ends none.
+     * Disabling and a change of roles are credential changes (with the rest of the change in
+     * the same update): they end every session of the account, a login racing them included,
+     * so no access token keeps claiming roles the account no longer has (other services
+     * trust the token's `roles` until it expires). Marking an address verified ends none.
      */
     async update(
       actor: Principal,
@@ -46,7 +48,7 @@ export function createAdministration(deps: DomainDeps, sessions: Sessions) {
           throw new Forbidden()
       }
       const found =
-        change.disabled === true
+        change.disabled === true || change.roles !== undefined
           ? await sessions.changeCredentials(userId, change)
           : await users.setStanding(userId, change)
       if (!found) throw new NotFound()
