@@ -196,7 +196,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   const administration = createAdministration(domainDeps, sessions)
   const passwordReset = createPasswordReset(domainDeps, mailer, sessions, logger)
   const emailChange = createEmailChange(domainDeps, mailer, sessions, accounts)
-  const identities = createIdentities(domainDeps)
+  const identities = createIdentities(domainDeps, sessions)
   const oauthLogin = createOAuthLogin({
     ...domainDeps,
     social: config.social,

@@ -118,10 +118,29 @@ describe('social login with an OpenID Connect provider', () => {
     expect(fragment(back)).toEqual({ error: 'account_exists' })
     expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
 
-    // An unverified address nobody has: a new account, marked unverified.
+    // An unverified address nobody has: no account either. It would be a pre-registration of
+    // someone else's address, which its owner's later reset would verify for the intruder.
     social.idp.accounts.set('new-sub', { email: 'new@example.com', email_verified: false })
-    const session = await socialLogin(social, 'new-sub')
-    expect(session.user).toMatchObject({ email: 'new@example.com', emailVerified: false })
+    const unverified = await deliverCallback(
+      await social.idp.authorize(await startLogin(social), 'new-sub'),
+    )
+    expect(fragment(unverified)).toEqual({ error: 'email_not_verified' })
+    expect(await social.pair.db.collection('users').countDocuments()).toBe(1)
+  })
+
+  it('takes only plain addresses: case folding must not map a provider address onto a local one', async () => {
+    const social = await startWithOidcProvider()
+    await signup(social.pair.users, 'kim@example.com')
+    await social.pair.db
+      .collection('users')
+      .updateOne({ email: 'kim@example.com' }, { $set: { emailVerified: true } })
+    // U+212A KELVIN SIGN lower-cases to an ASCII k.
+    social.idp.accounts.set('kelvin-sub', { email: '\u212Aim@example.com', email_verified: true })
+    const back = await deliverCallback(
+      await social.idp.authorize(await startLogin(social), 'kelvin-sub'),
+    )
+    expect(fragment(back)).toEqual({ error: 'email_required' })
+    expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
   })
 
   it('ends at #error=email_required when the provider gives no address', async () => {

@@ -20,7 +20,7 @@ describe('social login of an account with a second factor', () => {
 
     // An account made by social login alone enrols without a password.
     const first = await socialLogin(social, 'carol-sub')
-    expect(first.user.hasPassword).toBe(false)
+    expect(first.user).toMatchObject({ hasPassword: false })
     const enrol = await post(app, '/v1/users/me/mfa/totp', {}, first.accessToken)
     expect(enrol.statusCode, enrol.body).toBe(200)
     const { secret } = enrol.json<{ secret: string }>()

@@ -34,10 +34,6 @@ const storedKeys = [
   'roles',
   'passwordChangedAt',
   'credentialVersion',
-  'hasPassword',
-  'emailVerified',
-  'mfaEnabled',
-  'disabled',
   'createdAt',
   'updatedAt',
 ]

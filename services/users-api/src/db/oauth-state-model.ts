@@ -13,6 +13,8 @@ export interface OAuthStateRecord {
   redirectTo: string
   /** Set when a signed-in user links this provider: the identity goes to this user. */
   linkUserId?: Types.ObjectId
+  /** The linking account's credential version at the start: a credential change since voids the link. */
+  linkCredentialVersion?: number
   /** Ten minutes after the start (TTL index); single use. */
   expiresAt: Date
 }
@@ -25,6 +27,7 @@ const oauthStateSchema = new Schema<OAuthStateRecord>(
     codeVerifier: { type: String, required: true },
     redirectTo: { type: String, required: true },
     linkUserId: { type: Schema.Types.ObjectId },
+    linkCredentialVersion: { type: Number },
     expiresAt: { type: Date, required: true, expires: 0 },
   },
   { strict: 'throw', versionKey: false },

@@ -118,10 +118,16 @@ export function userQueries({ users }: Database) {
     async changeCredentials(
       id: Types.ObjectId,
       set: Partial<Pick<UserRecord, 'passwordHash' | 'passwordChangedAt' | 'email'>>,
+      ifVersion?: number,
     ): Promise<number | undefined> {
+      // Accounts stored before the version existed are at version 0 without the field.
+      const version =
+        ifVersion === undefined
+          ? {}
+          : { credentialVersion: ifVersion === 0 ? { $in: [0, null] } : ifVersion }
       const user = await users
         .findOneAndUpdate(
-          { _id: id },
+          { _id: id, ...version },
           { $set: set, $inc: { credentialVersion: 1 } },
           { returnDocument: 'after' },
         )

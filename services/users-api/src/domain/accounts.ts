@@ -2,6 +2,7 @@ import { withRetryAfter, type ValidationIssue } from '@users-auth/service-kit'
 import { Types } from 'mongoose'
 import { isDuplicateKey } from '../db/database.js'
 import { identityQueries } from '../db/identity-queries.js'
+import { mfaQueries } from '../db/mfa-queries.js'
 import { userQueries } from '../db/user-queries.js'
 import {
   EmailTaken,
@@ -324,6 +325,7 @@ export function createAccounts(
     const deleted = await users.delete(userId)
     await sessions.endAll(userId)
     await identities.removeAllOfUser(userId)
+    await mfaQueries(deps.db).deleteFactor(userId)
     return deleted
   }
 }

@@ -6,10 +6,8 @@ import { invalid, normalizeEmail, type Accounts } from './accounts.js'
 import type { DomainDeps, RequestContext } from './deps.js'
 import type { Mailer } from './mailer.js'
 import { hashMailToken, mailTokenTtlMs, newMailToken } from './mail-tokens.js'
-import type { Principal, Sessions } from './sessions.js'
+import { versionOf, type Principal, type Sessions } from './sessions.js'
 import { toUserView, type UserView } from './views.js'
-
-const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 /**
  * Moving an account to another address: asked with the password, confirmed from the new
@@ -55,9 +53,9 @@ export function createEmailChange(
         { kind: 'confirm-email-change', link: mailer.link('confirm-email', token), newEmail },
         ctx,
       )
-      if (await mailer.allowance(user.email)) {
-        await mailer.queue(user.email, { kind: 'email-change-notice', newEmail }, ctx)
-      }
+      // Never budgeted: it follows a request that passed the password check, and a drained
+      // budget must not hide a change from the address's owner.
+      await mailer.queue(user.email, { kind: 'email-change-notice', newEmail }, ctx)
     },
 
     /** The address becomes the account's, verified; every session but the asking one ends. */
@@ -68,11 +66,13 @@ export function createEmailChange(
       if (!user || versionOf(user) !== used.credentialVersion || user.email !== used.email)
         throw new InvalidToken()
       try {
-        await sessions.changeCredentials(
+        const changed = await sessions.changeCredentials(
           user._id,
           { email: used.newEmail, emailVerified: true },
           used.sessionId,
+          used.credentialVersion,
         )
+        if (!changed) throw new InvalidToken()
       } catch (error) {
         if (!isDuplicateKey(error)) throw error
         await deps.audit.record(

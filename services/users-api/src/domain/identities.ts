@@ -5,7 +5,7 @@ import { identityQueries } from '../db/identity-queries.js'
 import { LastLoginMethod, NotFound } from '../errors.js'
 import type { ProviderProfile } from '../identity-providers/identity-provider.js'
 import type { DomainDeps, RequestContext } from './deps.js'
-import type { Principal } from './sessions.js'
+import type { Principal, Sessions } from './sessions.js'
 
 export interface IdentityView {
   provider: string
@@ -30,7 +30,7 @@ function toIdentityView(identity: IdentityRecord): IdentityView {
  * The one place identities are linked and unlinked, so each change is audited here
  * (`identity.link`, `identity.unlink`).
  */
-export function createIdentities(deps: DomainDeps) {
+export function createIdentities(deps: DomainDeps, sessions: Sessions) {
   const store = identityQueries(deps.db)
 
   return {
@@ -89,6 +89,9 @@ export function createIdentities(deps: DomainDeps) {
         await store.restore(removed)
         throw new LastLoginMethod()
       }
+      // Whoever signed in with that identity is out: every other session ends (the caller's
+      // stays), as after any other change of how the account signs in.
+      await sessions.changeCredentials(userId, {}, principal.sessionId)
       await deps.audit.record({ event: 'identity.unlink', outcome: 'success', userId }, ctx)
     },
 

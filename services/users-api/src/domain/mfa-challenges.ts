@@ -1,14 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mfaQueries } from '../db/mfa-queries.js'
 import type { DomainDeps, RequestContext } from './deps.js'
-import type { SessionUser, SignInMethod } from './sessions.js'
+import { versionOf, type SessionUser, type SignInMethod } from './sessions.js'
 
 /** How long an mfaToken lives, and how many codes it may try. */
 export const mfaTokenTtlMs = 5 * 60_000
 export const mfaTokenMaxAttempts = 5
 
 // Users stored before credential versions existed are at version 0, as sessions read them.
-export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 /** Tokens are stored and looked up only by this digest. */
 export function hashMfaToken(token: string): string {

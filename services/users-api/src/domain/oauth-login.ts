@@ -20,6 +20,7 @@ import type { DomainDeps, RequestContext } from './deps.js'
 import type { Identities } from './identities.js'
 import type { SignIn } from './sign-in.js'
 import type { SessionView } from './views.js'
+import { versionOf } from './sessions.js'
 
 const stateLifetimeMs = 10 * 60_000
 const codeLifetimeMs = 60_000
@@ -28,6 +29,10 @@ const providerRetryAfterSeconds = 5
 /** A state or exchange code as users-api makes them: 256 random bits, base64url. */
 const tokenShape = /^[A-Za-z0-9_-]{43}$/
 
+// Addresses as the provider gives them are matched after lower-casing, which maps some
+// non-ASCII letters onto ASCII ones (the Kelvin sign onto `k`): only plain addresses are taken.
+const plainAddress = /^[\x21-\x7e]{1,64}@[A-Za-z0-9.-]{1,253}$/
+
 /** The `#error=` values a callback may end with. */
 export const callbackErrors = [
   'access_denied',
@@ -35,6 +40,7 @@ export const callbackErrors = [
   'identity_linked',
   'already_linked',
   'email_required',
+  'email_not_verified',
   'invalid_response',
   'temporarily_unavailable',
 ] as const
@@ -49,7 +55,6 @@ export interface OAuthLoginDeps extends DomainDeps {
 }
 
 /** Accounts stored before credential versions existed are at version 0. */
-const versionOf = (user: { credentialVersion?: number }) => user.credentialVersion ?? 0
 
 function newSecret(): string {
   return randomBytes(32).toString('base64url')
@@ -96,7 +101,9 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
    * The account a provider identity signs in to, following the contract: a known identity's
    * user; else the local account with the same verified address, if that account's address
    * is verified too (an unverified one may be an attacker's pre-registration); else a new
-   * account without a password.
+   * account without a password, but only for an address the provider verified: an account
+   * made from an unverified one would be a pre-registration of someone else's address, which
+   * its owner's later reset would verify while the provider identity stays linked.
    */
   async function resolveAccount(
     providerId: string,
@@ -109,7 +116,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
       if (user) return user
       await identities.removeOrphan(known)
     }
-    if (!profile.email) return { error: 'email_required' }
+    if (!profile.email || !plainAddress.test(profile.email)) return { error: 'email_required' }
     const email = normalizeEmail(profile.email)
     const local = await users.findByEmail(email)
     if (local) {
@@ -119,12 +126,13 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
       const linked = await identities.link(local._id, providerId, profile, ctx)
       return linked === 'linked' ? local : { error: 'account_exists', userId: local._id }
     }
+    if (!profile.emailVerified) return { error: 'email_not_verified' }
     let created: SessionUser
     try {
       created = await users.insert({
         email,
         name: profile.name ?? '',
-        emailVerified: profile.emailVerified,
+        emailVerified: true,
         roles: ['user'],
         now: deps.now(),
       })
@@ -148,7 +156,10 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
     ctx: RequestContext,
   ): Promise<CallbackError | undefined> {
     const user = await users.findById(state.linkUserId)
-    if (!user || user.disabled === true) return 'access_denied'
+    // A credential change since the link started (a password change after a stolen token, a
+    // disable) ends the link with the sessions it ended.
+    if (!user || user.disabled === true || versionOf(user) !== (state.linkCredentialVersion ?? 0))
+      return 'access_denied'
     const outcome = await identities.link(user._id, state.provider, profile, ctx)
     if (outcome === 'identity-taken') return 'identity_linked'
     if (outcome === 'provider-taken') return 'already_linked'
@@ -161,7 +172,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
     },
 
     /**
-     * The provider's authorization URL for a sign-in, or for linking to `linkUserId`. An
+     * The provider's authorization URL for a sign-in, or for linking to `link.userId`. An
      * unlisted `redirect_to` is refused before anything is stored; a provider that cannot be
      * reached is a 503.
      */
@@ -169,7 +180,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
       providerId: string,
       redirectTo: string,
       ctx: RequestContext,
-      linkUserId?: Types.ObjectId,
+      link?: { userId: Types.ObjectId; credentialVersion: number },
     ): Promise<string> {
       const provider = providerOf(providerId)
       const target = normalizeRedirectUrl(redirectTo)
@@ -198,7 +209,7 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
         ...(checks.nonce ? { nonce: checks.nonce } : {}),
         codeVerifier: checks.codeVerifier,
         redirectTo: target,
-        ...(linkUserId ? { linkUserId } : {}),
+        ...(link ? { linkUserId: link.userId, linkCredentialVersion: link.credentialVersion } : {}),
         expiresAt: new Date(deps.now().getTime() + stateLifetimeMs),
       })
       return url.href

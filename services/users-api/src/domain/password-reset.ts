@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { identityQueries } from '../db/identity-queries.js'
 import { mailTokenQueries } from '../db/mail-token-queries.js'
+import { mfaQueries } from '../db/mfa-queries.js'
 import { userQueries } from '../db/user-queries.js'
-import { InvalidToken, NotFound } from '../errors.js'
+import { InvalidToken } from '../errors.js'
 import { invalid, normalizeEmail, passwordForAuthApi } from './accounts.js'
 import type { DomainDeps, RequestContext } from './deps.js'
 import type { Mailer } from './mailer.js'
 import { hashMailToken, mailTokenTtlMs, newMailToken } from './mail-tokens.js'
 import { passwordProblem } from './password-policy.js'
-import type { Sessions } from './sessions.js'
-
-const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
+import { versionOf, type Sessions } from './sessions.js'
 
 /**
  * Forgot and reset. Forgot answers before it does anything that depends on the address, so
@@ -31,7 +31,9 @@ export function createPasswordReset(
   async function mailResetLink(email: string, ctx: RequestContext): Promise<void> {
     // The same steps for every address, up to the point where there is nothing to mail.
     const user = await users.findForLogin(email)
-    if (!(await mailer.allowance(email)) || !user) return
+    // No mail, no charge: an address nobody has never spends its budget (that would let
+    // anyone drain the budget of an address before its owner signs up).
+    if (!user || !(await mailer.allowance(email))) return
     const { token, hash } = newMailToken()
     await tokens.replace({
       _id: hash,
@@ -82,13 +84,30 @@ export function createPasswordReset(
       })
       // One conditional delete: of concurrent resets with one token, one goes on.
       if (!(await tokens.consume(hash, 'reset-password', deps.now()))) throw new InvalidToken()
-      const changed = await sessions.changeCredentials(user._id, {
-        passwordHash,
-        hasPassword: true,
-        passwordChangedAt: deps.now(),
-        emailVerified: true,
-      })
-      if (!changed) throw new NotFound()
+      // A reset that proves the address for the first time takes the account back: whatever
+      // way in was added before anyone proved it (a linked provider identity, a second factor)
+      // may be an intruder's, who registered the address before its owner did. They go
+      // before the credential change, which then ends any session they started meanwhile.
+      const takeBack = user.emailVerified !== true
+      if (takeBack) {
+        await identityQueries(deps.db).removeAllOfUser(user._id)
+        await mfaQueries(deps.db).deleteFactor(user._id)
+      }
+      // Only at the version the token was issued at: a password change that raced this reset
+      // (after the check above, during the hash) wins, and the token is dead.
+      const changed = await sessions.changeCredentials(
+        user._id,
+        {
+          passwordHash,
+          hasPassword: true,
+          passwordChangedAt: deps.now(),
+          emailVerified: true,
+          ...(takeBack ? { mfaEnabled: false } : {}),
+        },
+        undefined,
+        found.credentialVersion,
+      )
+      if (!changed) throw new InvalidToken()
       await tokens.voidAll(user._id, 'reset-password')
       await deps.audit.record(
         { event: 'password.reset', outcome: 'success', userId: user._id },

@@ -64,7 +64,8 @@ export type CredentialChange = Partial<
  */
 export const maxRotationsPerSession = 10_000
 
-const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
+/** An account's or session's credential version; records from before it existed are at 0. */
+export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 export function createSessions(deps: DomainDeps) {
   const { authApi } = deps
@@ -295,8 +296,10 @@ export function createSessions(deps: DomainDeps) {
       userId: Types.ObjectId,
       change: CredentialChange,
       keep?: string,
+      /** Only if the account is still at this credential version (a mailed token's, say). */
+      ifVersion?: number,
     ): Promise<boolean> {
-      const version = await users.changeCredentials(userId, change)
+      const version = await users.changeCredentials(userId, change, ifVersion)
       if (version === undefined) return false
       if (keep) await store.adoptCredentialVersion(keep, userId, version)
       await store.deleteAllExcept(userId, keep)

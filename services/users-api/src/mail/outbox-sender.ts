@@ -96,7 +96,8 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     try {
       await transport.sendMail({
         from: options.from,
-        to: mail.to,
+        // An address object, never a string nodemailer would parse as an address list.
+        to: { name: '', address: mail.to },
         subject: mail.subject,
         text: mail.text ?? '',
         html: mail.html ?? '',

@@ -63,11 +63,14 @@ export const SessionSchema = Type.Object(
 
 // Loose enough for real addresses (incl. surrounding spaces, which are trimmed), strict
 // enough that anything else is a 400. Linear: the domain's labels exclude the dot that
-// separates them, so no two parts of the pattern can claim the same character.
+// separates them, so no two parts of the pattern can claim the same character. No address
+// syntax (`<>()[],;:"\`): a mail library would read `a,b@x.org` or `x<b@x.org>` as another
+// recipient, so two accounts would share one mailbox.
 export const EmailSchema = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: '^\\s*[^\\s@]+@[^\\s@.]+(?:\\.[^\\s@.]+)+\\s*$',
+  pattern:
+    '^\\s*[^\\s@<>()\\[\\],;:"\\\\]+@[^\\s@.<>()\\[\\],;:"\\\\]+(?:\\.[^\\s@.<>()\\[\\],;:"\\\\]+)+\\s*$',
 })
 
 /** Any password a client sends to be checked: any may be tried. 1,024 is the wire limit. */

@@ -3,6 +3,7 @@ import { principalOf, type Guards } from '../../auth/authenticate.js'
 import type { Identities } from '../../domain/identities.js'
 import type { OAuthLogin } from '../../domain/oauth-login.js'
 import type { IpLimit } from '../../throttle/ip-limit.js'
+import { versionOf } from '../../domain/sessions.js'
 import { contextOf } from '../request-context.js'
 import { linkIdentityRoute, listIdentitiesRoute, unlinkIdentityRoute } from './schemas.js'
 
@@ -31,7 +32,10 @@ const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = async (
         request.params.provider,
         request.query.redirect_to,
         contextOf(request),
-        principalOf(request).user._id,
+        {
+          userId: principalOf(request).user._id,
+          credentialVersion: versionOf(principalOf(request).user),
+        },
       ),
     }),
   )
