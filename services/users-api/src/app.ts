@@ -238,7 +238,12 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         guards,
         ipLimit,
       })
-      await v1.register(oauthRoutes, { prefix: '/auth/oauth', oauthLogin, ipLimit })
+      await v1.register(oauthRoutes, {
+        prefix: '/auth/oauth',
+        oauthLogin,
+        ipLimit,
+        publicUrl: config.social.publicUrl,
+      })
       await v1.register(identityRoutes, {
         prefix: '/users/me/identities',
         identities,

@@ -27,7 +27,7 @@ async function startWithGithub(): Promise<SocialPair & { github: GithubStandIn }
 /** Start, GitHub's approval (the stand-in approves at once), and users-api's callback. */
 async function throughGithub(social: SocialPair): Promise<URL> {
   const approved = await fetch(await startLogin(social, 'github'), { redirect: 'manual' })
-  return deliverCallback(new URL(approved.headers.get('location') ?? ''))
+  return deliverCallback(new URL(approved.headers.get('location') ?? ''), social.browser)
 }
 
 describe('social login with GitHub (OAuth 2 and its REST API)', () => {

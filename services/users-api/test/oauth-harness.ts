@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, expect } from 'vitest'
+import { CookieJar } from './cookie-jar.js'
 import { startPair, type Pair, type PairOptions, type SessionBody } from './pair-harness.js'
 import {
   startOidcProvider,
@@ -17,6 +18,8 @@ export interface SocialPair {
   pair: Pair
   /** users-api on a real socket: the redirect URIs registered at providers point here. */
   publicUrl: string
+  /** The signing-in user's browser: the cookie that start sets goes back at the callback. */
+  browser: CookieJar
 }
 
 const servers = new Set<Server>()
@@ -50,7 +53,7 @@ export async function startSocialPair(
   server.on('request', (request, response) => {
     pair.users.routing(request, response)
   })
-  return { pair, publicUrl }
+  return { pair, publicUrl, browser: new CookieJar() }
 }
 
 /** users-api with one OpenID Connect provider, id `test`, on a local oidc-provider. */
@@ -80,13 +83,14 @@ export async function startWithOidcProvider(
   return { ...social, idp }
 }
 
-/** Starts a sign-in at users-api and returns the provider URL it redirects to. */
+/** Starts a sign-in at users-api in `browser` and returns the provider URL it redirects to. */
 export async function startLogin(
   social: SocialPair,
   provider = 'test',
   redirectTo = appCallback,
+  browser = social.browser,
 ): Promise<string> {
-  const res = await fetch(
+  const res = await browser.fetch(
     `${social.publicUrl}/v1/auth/oauth/${provider}/start?redirect_to=${encodeURIComponent(redirectTo)}`,
     { redirect: 'manual' },
   )
@@ -94,9 +98,12 @@ export async function startLogin(
   return res.headers.get('location') ?? ''
 }
 
-/** Delivers the provider's redirect to users-api's callback; returns where users-api sends the browser. */
-export async function deliverCallback(callback: URL): Promise<URL> {
-  const res = await fetch(callback, { redirect: 'manual' })
+/**
+ * Delivers the provider's redirect to users-api's callback in `browser` (the one that started
+ * the sign-in); returns where users-api sends the browser.
+ */
+export async function deliverCallback(callback: URL, browser: CookieJar): Promise<URL> {
+  const res = await browser.fetch(callback, { redirect: 'manual' })
   if (res.status !== 302) throw new Error(`callback answered ${res.status}: ${await res.text()}`)
   return new URL(res.headers.get('location') ?? '')
 }
@@ -121,6 +128,7 @@ export async function socialLogin(
 ): Promise<SessionBody> {
   const back = await deliverCallback(
     await social.idp.authorize(await startLogin(social), accountId),
+    social.browser,
   )
   const { code } = fragment(back)
   expect(code, `redirected to ${back.href}`).toBeDefined()

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { createHash } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
 import {
@@ -14,6 +15,7 @@ import {
   clientId,
   clientSecret,
 } from './oauth-harness.js'
+import { CookieJar } from './cookie-jar.js'
 import { get, goodPassword, post, problem, send, signup } from './pair-harness.js'
 
 const alice = { email: 'Alice@Example.com', email_verified: true, name: 'Alice' }
@@ -96,6 +98,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('alice-sub', alice)
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'alice-sub'),
+      social.browser,
     )
     expect(back.href).toBe(`${appCallback}#error=account_exists`)
     expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
@@ -114,6 +117,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('mallory-sub', { email: 'alice@example.com', email_verified: false })
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'mallory-sub'),
+      social.browser,
     )
     expect(fragment(back)).toEqual({ error: 'account_exists' })
     expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
@@ -123,6 +127,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('new-sub', { email: 'new@example.com', email_verified: false })
     const unverified = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'new-sub'),
+      social.browser,
     )
     expect(fragment(unverified)).toEqual({ error: 'email_not_verified' })
     expect(await social.pair.db.collection('users').countDocuments()).toBe(1)
@@ -138,6 +143,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('kelvin-sub', { email: '\u212Aim@example.com', email_verified: true })
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'kelvin-sub'),
+      social.browser,
     )
     expect(fragment(back)).toEqual({ error: 'email_required' })
     expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
@@ -148,6 +154,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('anon-sub', {})
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'anon-sub'),
+      social.browser,
     )
     expect(fragment(back)).toEqual({ error: 'email_required' })
   })
@@ -157,6 +164,7 @@ describe('social login with an OpenID Connect provider', () => {
     social.idp.accounts.set('alice-sub', alice)
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'alice-sub', { deny: true }),
+      social.browser,
     )
     expect(fragment(back)).toEqual({ error: 'access_denied' })
   })
@@ -186,7 +194,7 @@ describe('secrets in logs', () => {
     social.idp.accounts.set('alice-sub', alice)
     const authorizationUrl = new URL(await startLogin(social))
     const callback = await social.idp.authorize(authorizationUrl.href, 'alice-sub')
-    const { code = '' } = fragment(await deliverCallback(callback))
+    const { code = '' } = fragment(await deliverCallback(callback, social.browser))
     const res = await exchange(social, code)
     const session = (await res.json()) as { accessToken: string; refreshToken: string }
     const logs = social.pair.logs()
@@ -209,15 +217,15 @@ describe('replays and tampering', () => {
     const social = await startWithOidcProvider()
     social.idp.accounts.set('alice-sub', alice)
     const callback = await social.idp.authorize(await startLogin(social), 'alice-sub')
-    await deliverCallback(callback)
-    const replay = await fetch(callback, { redirect: 'manual' })
+    await deliverCallback(callback, social.browser)
+    const replay = await social.browser.fetch(callback, { redirect: 'manual' })
     expect(replay.status).toBe(400)
     expect(replay.headers.get('location')).toBeNull()
     expect(((await replay.json()) as { code: string }).code).toBe('VALIDATION_FAILED')
 
     const forged = new URL(callback)
     forged.searchParams.set('state', 'A'.repeat(43))
-    const unknown = await fetch(forged, { redirect: 'manual' })
+    const unknown = await social.browser.fetch(forged, { redirect: 'manual' })
     expect(unknown.status).toBe(400)
     expect(unknown.headers.get('location')).toBeNull()
   })
@@ -227,7 +235,7 @@ describe('replays and tampering', () => {
     social.idp.accounts.set('alice-sub', alice)
     const callback = await social.idp.authorize(await startLogin(social), 'alice-sub')
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () => fetch(callback, { redirect: 'manual' })),
+      Array.from({ length: 5 }, () => social.browser.fetch(callback, { redirect: 'manual' })),
     )
     expect(answers.map((a) => a.status).sort()).toEqual([302, 400, 400, 400, 400])
   })
@@ -242,6 +250,7 @@ describe('replays and tampering', () => {
     social.idp.accounts.set('alice-sub', alice)
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'alice-sub'),
+      social.browser,
     )
     const { code = '' } = fragment(back)
     const [a, b] = await Promise.all([exchange(social, code), exchange(social, code)])
@@ -252,7 +261,10 @@ describe('replays and tampering', () => {
     expect((await exchange(social, 'B'.repeat(43))).status).toBe(400)
 
     const late = fragment(
-      await deliverCallback(await social.idp.authorize(await startLogin(social), 'alice-sub')),
+      await deliverCallback(
+        await social.idp.authorize(await startLogin(social), 'alice-sub'),
+        social.browser,
+      ),
     )
     offsetMs = 61_000
     expect((await exchange(social, late.code ?? '')).status).toBe(400)
@@ -265,7 +277,10 @@ describe('replays and tampering', () => {
       social.idp.accounts.set('alice-sub', alice)
       social.idp.tamper = tamper
       const authorizationUrl = await startLogin(social)
-      const back = await deliverCallback(await social.idp.authorize(authorizationUrl, 'alice-sub'))
+      const back = await deliverCallback(
+        await social.idp.authorize(authorizationUrl, 'alice-sub'),
+        social.browser,
+      )
       expect(fragment(back)).toEqual({ error: 'invalid_response' })
       // The refusal is logged without the token, its claims or the nonce.
       const logs = social.pair.logs()
@@ -358,6 +373,101 @@ describe('providers that are down', () => {
   })
 })
 
+describe('the browser that started the sign-in (login CSRF)', () => {
+  const cookieName = 'oauth_browser'
+
+  it('refuses an attacker’s callback URL opened in the victim’s browser: 400, no redirect, no code', async () => {
+    const social = await startWithOidcProvider()
+    social.idp.accounts.set('mallory-sub', {
+      email: 'mallory@example.com',
+      email_verified: true,
+    })
+    // The attacker signs in up to the provider's redirect, then stops.
+    const attacker = new CookieJar()
+    const callback = await social.idp.authorize(
+      await startLogin(social, 'test', appCallback, attacker),
+      'mallory-sub',
+    )
+    // The victim's browser: once with no binding cookie, once with one of its own sign-in.
+    const victim = new CookieJar()
+    for (const attempt of ['no cookie', 'own cookie']) {
+      if (attempt === 'own cookie') await startLogin(social, 'test', appCallback, victim)
+      const res = await victim.fetch(callback, { redirect: 'manual' })
+      expect(res.status, attempt).toBe(400)
+      expect(res.headers.get('location'), attempt).toBeNull()
+      const body = (await res.json()) as { code: string; errors?: { path: string }[] }
+      expect(body.code).toBe('VALIDATION_FAILED')
+      expect(body.errors).toEqual([expect.objectContaining({ path: '/state' })])
+    }
+    expect(await social.pair.db.collection('oauth_codes').countDocuments()).toBe(0)
+    expect(await social.pair.db.collection('users').countDocuments()).toBe(0)
+    // The refused attempt spent the attacker's state: it cannot be retried anywhere.
+    const retry = await attacker.fetch(callback, { redirect: 'manual' })
+    expect(retry.status).toBe(400)
+  })
+
+  it('answers a forged binding cookie like an unknown state', async () => {
+    const social = await startWithOidcProvider()
+    social.idp.accounts.set('alice-sub', alice)
+    const callback = await social.idp.authorize(await startLogin(social), 'alice-sub')
+    for (const value of ['A'.repeat(43), 'x', '']) {
+      const res = await fetch(callback, {
+        redirect: 'manual',
+        headers: { cookie: `${cookieName}=${value}` },
+      })
+      expect(res.status, value).toBe(400)
+      expect(res.headers.get('location')).toBeNull()
+    }
+  })
+
+  it('sets a short-lived HttpOnly, SameSite=Lax cookie on start, stores only its hash, and clears it at the callback', async () => {
+    const social = await startWithOidcProvider()
+    social.idp.accounts.set('alice-sub', alice)
+    const res = await fetch(
+      `${social.publicUrl}/v1/auth/oauth/test/start?redirect_to=${encodeURIComponent(appCallback)}`,
+      { redirect: 'manual' },
+    )
+    expect(res.status).toBe(302)
+    const [setCookie = '', ...others] = res.headers.getSetCookie()
+    expect(others).toEqual([])
+    const attributes = setCookie.split(';').map((part) => part.trim().toLowerCase())
+    expect(attributes).toEqual(
+      expect.arrayContaining(['httponly', 'samesite=lax', 'path=/v1/auth/oauth', 'max-age=600']),
+    )
+    // PUBLIC_URL is http here: a Secure cookie would never come back.
+    expect(attributes).not.toContain('secure')
+    const value = /^oauth_browser=([A-Za-z0-9_-]{43})$/.exec(setCookie.split(';')[0] ?? '')?.[1]
+    expect(value).toBeDefined()
+    const stored = JSON.stringify(await social.pair.db.collection('oauth_states').find().toArray())
+    expect(stored).not.toContain(value)
+    expect(stored).toContain(
+      createHash('sha256')
+        .update(value ?? '')
+        .digest('base64url'),
+    )
+
+    const browser = new CookieJar()
+    browser.keep(res)
+    const callback = await social.idp.authorize(res.headers.get('location') ?? '', 'alice-sub')
+    const back = await browser.fetch(callback, { redirect: 'manual' })
+    expect(back.status).toBe(302)
+    expect(fragment(new URL(back.headers.get('location') ?? '')).code).toBeDefined()
+    expect(back.headers.getSetCookie().join()).toMatch(/^oauth_browser=;.*Path=\/v1\/auth\/oauth/i)
+    expect(browser.size).toBe(0)
+    expect(social.pair.logs()).not.toContain(value)
+  })
+
+  it('marks the cookie Secure when PUBLIC_URL is https', async () => {
+    const social = await startWithOidcProvider({}, { PUBLIC_URL: 'https://id.example.com' })
+    const res = await social.pair.users.inject({
+      method: 'GET',
+      url: `/v1/auth/oauth/test/start?redirect_to=${encodeURIComponent(appCallback)}`,
+    })
+    expect(res.statusCode).toBe(302)
+    expect(String(res.headers['set-cookie'])).toMatch(/;\s*Secure/i)
+  })
+})
+
 describe('linking and unlinking', () => {
   it('links a provider identity to the signed-in account and ends at redirect_to without a code', async () => {
     const social = await startWithOidcProvider()
@@ -370,8 +480,13 @@ describe('linking and unlinking', () => {
       bob.accessToken,
     )
     expect(started.statusCode).toBe(200)
+    // A Bearer call, not a browser redirect: no binding cookie (the link goes to Bob alone).
+    expect(started.headers['set-cookie']).toBeUndefined()
     const { authorizationUrl } = started.json<{ authorizationUrl: string }>()
-    const back = await deliverCallback(await social.idp.authorize(authorizationUrl, 'bob-sub'))
+    const back = await deliverCallback(
+      await social.idp.authorize(authorizationUrl, 'bob-sub'),
+      social.browser,
+    )
     expect(back.href).toBe(appCallback)
     const identities = await get(social.pair.users, '/v1/users/me/identities', bob.accessToken)
     expect(identities.json<{ items: { subject: string }[] }>().items).toEqual([
@@ -398,7 +513,10 @@ describe('linking and unlinking', () => {
       bob.accessToken,
     )
     const { authorizationUrl } = started.json<{ authorizationUrl: string }>()
-    const back = await deliverCallback(await social.idp.authorize(authorizationUrl, 'alice-sub'))
+    const back = await deliverCallback(
+      await social.idp.authorize(authorizationUrl, 'alice-sub'),
+      social.browser,
+    )
     expect(fragment(back)).toEqual({ error: 'identity_linked' })
     const identity = await social.pair.db.collection('identities').findOne({ subject: 'alice-sub' })
     expect(String(identity?.userId)).toBe(owner.user.id)
@@ -526,7 +644,10 @@ describe('linking and unlinking', () => {
       .updateOne({ email: 'alice@example.com' }, { $set: { emailVerified: true } })
     social.idp.accounts.set('alice-sub', alice)
     const { code = '' } = fragment(
-      await deliverCallback(await social.idp.authorize(await startLogin(social), 'alice-sub')),
+      await deliverCallback(
+        await social.idp.authorize(await startLogin(social), 'alice-sub'),
+        social.browser,
+      ),
     )
     await send(
       social.pair.users,

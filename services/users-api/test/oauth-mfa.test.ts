@@ -34,6 +34,7 @@ describe('social login of an account with a second factor', () => {
 
     const back = await deliverCallback(
       await social.idp.authorize(await startLogin(social), 'carol-sub'),
+      social.browser,
     )
     const { code } = fragment(back)
     expect(code, back.href).toBeDefined()

@@ -6,6 +6,9 @@ const production = {
   NODE_ENV: 'production',
   MONGODB_URI: 'mongodb://db/users',
   INTERNAL_API_TOKEN: 'x'.repeat(32),
+  // Mail is required in production too; these tests are about the social login settings.
+  SMTP_URL: 'smtps://mail.example.com',
+  APP_URL: 'https://app.example.com',
 }
 const google = {
   OAUTH_PROVIDERS: 'google',

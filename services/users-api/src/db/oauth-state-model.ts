@@ -11,6 +11,11 @@ export interface OAuthStateRecord {
   nonce?: string
   codeVerifier: string
   redirectTo: string
+  /**
+   * A sign-in's binding to the browser that started it: the SHA-256 of the value in that
+   * browser's cookie (never the value). Absent for a link.
+   */
+  browserHash?: string
   /** Set when a signed-in user links this provider: the identity goes to this user. */
   linkUserId?: Types.ObjectId
   /** The linking account's credential version at the start: a credential change since voids the link. */
@@ -26,6 +31,7 @@ const oauthStateSchema = new Schema<OAuthStateRecord>(
     nonce: { type: String },
     codeVerifier: { type: String, required: true },
     redirectTo: { type: String, required: true },
+    browserHash: { type: String },
     linkUserId: { type: Schema.Types.ObjectId },
     linkCredentialVersion: { type: Number },
     expiresAt: { type: Date, required: true, expires: 0 },

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { withRetryAfter } from '@users-auth/service-kit'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Types } from 'mongoose'
@@ -23,6 +23,8 @@ import type { SessionView } from './views.js'
 import { versionOf } from './sessions.js'
 
 const stateLifetimeMs = 10 * 60_000
+/** How long the browser keeps the value that binds a sign-in to it: as long as the state. */
+export const browserBindingLifetimeSeconds = stateLifetimeMs / 1000
 const codeLifetimeMs = 60_000
 /** What a client is told to wait when a provider cannot be reached. */
 const providerRetryAfterSeconds = 5
@@ -68,9 +70,20 @@ function invalid(path: string, message: string): Error {
   return Object.assign(new ValidationFailed(), { errors: [{ path, message }] })
 }
 
+/** Whether the browser's value hashes to the one stored at the start. */
+function sameBrowser(presented: string | undefined, storedHash: string | undefined): boolean {
+  if (!presented || !storedHash || !tokenShape.test(presented)) return false
+  const hash = Buffer.from(hashSecret(presented))
+  const stored = Buffer.from(storedHash)
+  return hash.length === stored.length && timingSafeEqual(hash, stored)
+}
+
+const unknownState = () => invalid('/state', 'is unknown, already used or expired')
+
 /**
  * Social login as one story: start (remember state, nonce and PKCE verifier server-side, send
- * the browser to the provider), callback (take the state once, let openid-client check the
+ * the browser to the provider with a value that binds the sign-in to it), callback (take the
+ * state once, check the browser is the one that started, let openid-client check the
  * provider's answer, resolve the account, hand the client a one-time code in the redirect's
  * fragment), exchange (take the code once, sign in through the one sign-in step).
  */
@@ -166,72 +179,113 @@ export function createOAuthLogin(deps: OAuthLoginDeps) {
     return undefined
   }
 
+  /**
+   * Remembers a round trip (state, nonce, PKCE verifier and `binding`: the browser's hash for
+   * a sign-in, the user for a link) and answers the provider's authorization URL. An unlisted
+   * `redirect_to` is refused before anything is stored; a provider that cannot be reached is a
+   * 503.
+   */
+  async function begin(
+    providerId: string,
+    redirectTo: string,
+    binding:
+      { browserHash: string } | { linkUserId: Types.ObjectId; linkCredentialVersion: number },
+  ): Promise<string> {
+    const provider = providerOf(providerId)
+    const target = normalizeRedirectUrl(redirectTo)
+    if (!target || !allowedRedirects.has(target)) {
+      throw invalid('/redirect_to', 'must be one of the URLs in OAUTH_REDIRECT_URLS')
+    }
+    const state = newSecret()
+    const checks = {
+      state,
+      ...(provider.usesNonce ? { nonce: oidc.randomNonce() } : {}),
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+    }
+    let url: URL
+    try {
+      url = await provider.authorizationUrl(redirectUri(providerId), checks)
+    } catch (error) {
+      logger.warn(
+        { ...describeProviderError(error), provider: providerId },
+        'social login provider unavailable',
+      )
+      throw withRetryAfter(new ServiceUnavailable(), providerRetryAfterSeconds)
+    }
+    await store.saveState({
+      _id: hashSecret(state),
+      provider: providerId,
+      ...(checks.nonce ? { nonce: checks.nonce } : {}),
+      codeVerifier: checks.codeVerifier,
+      redirectTo: target,
+      ...binding,
+      expiresAt: new Date(deps.now().getTime() + stateLifetimeMs),
+    })
+    return url.href
+  }
+
   return {
     list(): { id: string; name: string }[] {
       return [...providers.values()].map(({ id, name }) => ({ id, name }))
     },
 
     /**
-     * The provider's authorization URL for a sign-in, or for linking to `link.userId`. An
-     * unlisted `redirect_to` is refused before anything is stored; a provider that cannot be
-     * reached is a 503.
+     * The provider's authorization URL for a sign-in, and the value the browser keeps (a
+     * cookie) to prove at the callback that it started this sign-in: a callback URL someone
+     * else's sign-in produced then signs nobody in (login CSRF, RFC 9700 §4.7).
      */
     async start(
       providerId: string,
       redirectTo: string,
-      ctx: RequestContext,
-      link?: { userId: Types.ObjectId; credentialVersion: number },
-    ): Promise<string> {
-      const provider = providerOf(providerId)
-      const target = normalizeRedirectUrl(redirectTo)
-      if (!target || !allowedRedirects.has(target)) {
-        throw invalid('/redirect_to', 'must be one of the URLs in OAUTH_REDIRECT_URLS')
-      }
-      const state = newSecret()
-      const checks = {
-        state,
-        ...(provider.usesNonce ? { nonce: oidc.randomNonce() } : {}),
-        codeVerifier: oidc.randomPKCECodeVerifier(),
-      }
-      let url: URL
-      try {
-        url = await provider.authorizationUrl(redirectUri(providerId), checks)
-      } catch (error) {
-        logger.warn(
-          { ...describeProviderError(error), provider: providerId },
-          'social login provider unavailable',
-        )
-        throw withRetryAfter(new ServiceUnavailable(), providerRetryAfterSeconds)
-      }
-      await store.saveState({
-        _id: hashSecret(state),
-        provider: providerId,
-        ...(checks.nonce ? { nonce: checks.nonce } : {}),
-        codeVerifier: checks.codeVerifier,
-        redirectTo: target,
-        ...(link ? { linkUserId: link.userId, linkCredentialVersion: link.credentialVersion } : {}),
-        expiresAt: new Date(deps.now().getTime() + stateLifetimeMs),
+    ): Promise<{ authorizationUrl: string; browserBinding: string }> {
+      const browserBinding = newSecret()
+      const authorizationUrl = await begin(providerId, redirectTo, {
+        browserHash: hashSecret(browserBinding),
       })
-      return url.href
+      return { authorizationUrl, browserBinding }
+    },
+
+    /**
+     * The provider's authorization URL for linking to `link.userId`, refused at the callback
+     * if the account's credentials changed since (`link.credentialVersion`). No browser binding: the
+     * caller is a Bearer client that may sit on another site, and the link can only go to the
+     * account whose token started it.
+     */
+    startLink(
+      providerId: string,
+      redirectTo: string,
+      link: { userId: Types.ObjectId; credentialVersion: number },
+    ): Promise<string> {
+      return begin(providerId, redirectTo, {
+        linkUserId: link.userId,
+        linkCredentialVersion: link.credentialVersion,
+      })
     },
 
     /**
      * Where the browser goes after the provider: `redirect_to#code=…` for a sign-in,
      * `redirect_to` for a link, `redirect_to#error=…` when it failed. An unknown, used or
-     * expired state is a 400 without a redirect: there is no trusted target to send it to.
+     * expired state, or a sign-in's state presented by a browser that did not start it
+     * (`browserBinding` missing or different), is a 400 without a redirect: there is no
+     * trusted target to send it to.
      */
     async callback(
       providerId: string,
       state: string,
+      browserBinding: string | undefined,
       rawQuery: string,
       ctx: RequestContext,
     ): Promise<string> {
       const provider = providerOf(providerId)
       const now = deps.now()
+      // Taken before the browser is compared: a refused attempt spends the state too.
       const record = tokenShape.test(state)
         ? await store.consumeState(hashSecret(state), providerId, now)
         : null
-      if (!record) throw invalid('/state', 'is unknown, already used or expired')
+      if (!record) throw unknownState()
+      if (!record.linkUserId && !sameBrowser(browserBinding, record.browserHash)) {
+        throw unknownState()
+      }
       const fail = (error: CallbackError) => `${record.redirectTo}#error=${error}`
 
       let profile: ProviderProfile

@@ -434,7 +434,7 @@ export interface paths {
         };
         /**
          * Send the browser to a provider to sign in
-         * @description Answers 302 to the provider’s authorization page (authorization code flow with PKCE, `state` and, for OpenID Connect, `nonce`, all kept server-side for 10 minutes). A `redirect_to` that is not listed in OAUTH_REDIRECT_URLS is a 400, without a redirect; a provider that cannot be reached is a 503 with `Retry-After`. Spends from the per-IP budget.
+         * @description Answers 302 to the provider’s authorization page (authorization code flow with PKCE, `state` and, for OpenID Connect, `nonce`, all kept server-side for 10 minutes), and sets the `oauth_browser` cookie that the callback requires back from the same browser. Open it in the browser (a top-level navigation), not with fetch. A `redirect_to` that is not listed in OAUTH_REDIRECT_URLS is a 400, without a redirect; a provider that cannot be reached is a 503 with `Retry-After`. Spends from the per-IP budget.
          */
         get: operations["startOAuthLogin"];
         put?: never;
@@ -454,7 +454,7 @@ export interface paths {
         };
         /**
          * The provider’s return to users-api
-         * @description The redirect URI registered at the provider. Checks the provider’s answer (state once, PKCE, the ID token in full), finds or makes the account, then answers 302 to `redirect_to#code=…` (a one-time code for POST /v1/auth/oauth/token, valid 60 seconds), to `redirect_to` after a link, or to `redirect_to#error=…` (`access_denied`, `account_exists`, `identity_linked`, `already_linked`, `email_required`, `invalid_response`, `temporarily_unavailable`). An unknown, used or expired `state` is a 400 without a redirect.
+         * @description The redirect URI registered at the provider. Checks the provider’s answer (state once, PKCE, the ID token in full), finds or makes the account, then answers 302 to `redirect_to#code=…` (a one-time code for POST /v1/auth/oauth/token, valid 60 seconds), to `redirect_to` after a link, or to `redirect_to#error=…` (`access_denied`, `account_exists`, `identity_linked`, `already_linked`, `email_required`, `invalid_response`, `temporarily_unavailable`). An unknown, used or expired `state` is a 400 without a redirect, and so is a sign-in’s `state` arriving without the `oauth_browser` cookie that its start set in this browser, or with another value (a callback URL from someone else’s sign-in signs nobody in). The answer clears the cookie. A link’s callback needs no cookie: it can only link to the account whose token started it.
          */
         get: operations["oauthCallback"];
         put?: never;
@@ -516,7 +516,7 @@ export interface paths {
         put?: never;
         /**
          * Start linking a provider identity to the signed-in user
-         * @description Answers the provider’s authorization URL to send the browser to. After the provider, the callback links the identity to this account and redirects to `redirect_to` (no code), or to `redirect_to#error=identity_linked` when the identity belongs to another account (nothing changes), or `#error=already_linked` when this account has another identity at that provider. Spends from the per-IP budget.
+         * @description Answers the provider’s authorization URL to send the browser to. After the provider, the callback links the identity to this account and redirects to `redirect_to` (no code), or to `redirect_to#error=identity_linked` when the identity belongs to another account (nothing changes), or `#error=already_linked` when this account has another identity at that provider. Unlike a sign-in’s start this is a Bearer call, so it sets no browser-binding cookie: the link goes to the account whose token started it, whichever browser returns. Open the URL in the browser of the user who asked, never in one a link was sent to. Spends from the per-IP budget.
          */
         post: operations["linkIdentity"];
         /**
@@ -3207,9 +3207,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A redirect: `Location` names the target */
+            /** @description A redirect to the provider: `Location` names its authorization page; `Set-Cookie` binds this sign-in to the browser */
             302: {
                 headers: {
+                    /** @description `oauth_browser=<random value>; Max-Age=600; Path=/v1/auth/oauth; HttpOnly; SameSite=Lax` (and `Secure` when PUBLIC_URL is https). The callback requires it back: it ties the sign-in to the browser that started it (login CSRF). It is no credential for anything else; the API authenticates by Bearer token only. */
+                    "Set-Cookie"?: string;
                     /** @description Requests allowed in the current window for this client. */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window. */

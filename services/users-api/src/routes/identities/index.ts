@@ -28,10 +28,9 @@ const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = async (
     '/:provider',
     { onRequest: [ipLimit, guards.authenticate], schema: linkIdentityRoute },
     async (request) => ({
-      authorizationUrl: await oauthLogin.start(
+      authorizationUrl: await oauthLogin.startLink(
         request.params.provider,
         request.query.redirect_to,
-        contextOf(request),
         {
           userId: principalOf(request).user._id,
           credentialVersion: versionOf(principalOf(request).user),

@@ -40,7 +40,10 @@ export const linkIdentityRoute = {
     'callback links the identity to this account and redirects to `redirect_to` (no code), or ' +
     'to `redirect_to#error=identity_linked` when the identity belongs to another account ' +
     '(nothing changes), or `#error=already_linked` when this account has another identity at ' +
-    'that provider. Spends from the per-IP budget.',
+    'that provider. Unlike a sign-in’s start this is a Bearer call, so it sets no browser-binding ' +
+    'cookie: the link goes to the account whose token started it, whichever browser returns. ' +
+    'Open the URL in the browser of the user who asked, never in one a link was sent to. ' +
+    'Spends from the per-IP budget.',
   tags: ['social login'],
   security: bearer,
   params: ProviderParamsSchema,

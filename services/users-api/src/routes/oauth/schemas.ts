@@ -29,6 +29,23 @@ export const RedirectToQuerySchema = Type.Object(
 
 const RedirectSchema = Type.Null({ description: 'A redirect: `Location` names the target' })
 
+const StartRedirectSchema = Type.Null({
+  description:
+    'A redirect to the provider: `Location` names its authorization page; `Set-Cookie` binds ' +
+    'this sign-in to the browser',
+  headers: {
+    'Set-Cookie': {
+      type: 'string',
+      maxLength: 200,
+      description:
+        '`oauth_browser=<random value>; Max-Age=600; Path=/v1/auth/oauth; HttpOnly; ' +
+        'SameSite=Lax` (and `Secure` when PUBLIC_URL is https). The callback requires it back: ' +
+        'it ties the sign-in to the browser that started it (login CSRF). It is no credential ' +
+        'for anything else; the API authenticates by Bearer token only.',
+    },
+  },
+})
+
 const CallbackQuerySchema = Type.Object(
   {
     state: Type.String({ minLength: 1, maxLength: 256 }),
@@ -73,14 +90,16 @@ export const startRoute = {
   summary: 'Send the browser to a provider to sign in',
   description:
     'Answers 302 to the provider’s authorization page (authorization code flow with PKCE, ' +
-    '`state` and, for OpenID Connect, `nonce`, all kept server-side for 10 minutes). A ' +
-    '`redirect_to` that is not listed in OAUTH_REDIRECT_URLS is a 400, without a redirect; a ' +
-    'provider that cannot be reached is a 503 with `Retry-After`. Spends from the per-IP budget.',
+    '`state` and, for OpenID Connect, `nonce`, all kept server-side for 10 minutes), and sets ' +
+    'the `oauth_browser` cookie that the callback requires back from the same browser. Open it ' +
+    'in the browser (a top-level navigation), not with fetch. A `redirect_to` that is not ' +
+    'listed in OAUTH_REDIRECT_URLS is a 400, without a redirect; a provider that cannot be ' +
+    'reached is a 503 with `Retry-After`. Spends from the per-IP budget.',
   tags: ['social login'],
   params: ProviderParamsSchema,
   querystring: RedirectToQuerySchema,
   response: {
-    302: RedirectSchema,
+    302: StartRedirectSchema,
     ...problemResponses('VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'),
   },
 }
@@ -95,7 +114,10 @@ export const callbackRoute = {
     '`redirect_to` after a link, or to `redirect_to#error=…` (`access_denied`, ' +
     '`account_exists`, `identity_linked`, `already_linked`, `email_required`, ' +
     '`invalid_response`, `temporarily_unavailable`). An unknown, used or expired `state` is a ' +
-    '400 without a redirect.',
+    '400 without a redirect, and so is a sign-in’s `state` arriving without the ' +
+    '`oauth_browser` cookie that its start set in this browser, or with another value (a ' +
+    'callback URL from someone else’s sign-in signs nobody in). The answer clears the cookie. ' +
+    'A link’s callback needs no cookie: it can only link to the account whose token started it.',
   tags: ['social login'],
   params: ProviderParamsSchema,
   querystring: CallbackQuerySchema,
