@@ -570,7 +570,7 @@ describe('linking and unlinking', () => {
       .collection('users')
       .updateOne({ email: 'alice@example.com' }, { $set: { emailVerified: true } })
     social.idp.accounts.set('alice-sub', alice)
-    await socialLogin(social, 'alice-sub')
+    const viaProvider = await socialLogin(social, 'alice-sub')
     const res = await send(
       social.pair.users,
       'DELETE',
@@ -580,6 +580,13 @@ describe('linking and unlinking', () => {
     )
     expect(res.statusCode).toBe(204)
     expect(await social.pair.db.collection('identities').countDocuments()).toBe(0)
+    // Whoever signed in through that identity is out at once; the caller stays signed in.
+    problem(
+      await get(social.pair.users, '/v1/users/me', viaProvider.accessToken),
+      401,
+      'UNAUTHORIZED',
+    )
+    expect((await get(social.pair.users, '/v1/users/me', local.accessToken)).statusCode).toBe(200)
     const unlinkEvent = await social.pair.db
       .collection('audit_events')
       .findOne({ event: 'identity.unlink', outcome: 'success' })

@@ -11,6 +11,7 @@ import {
   type Pair,
 } from './pair-harness.js'
 import { tokenFrom } from './mail-server.js'
+import { totpCode } from './mfa-harness.js'
 
 const resetSubject = /Reset your password/
 const newPassword = 'amber walrus quietly juggles 9'
@@ -214,5 +215,58 @@ describe('forgot and reset password', () => {
     )
     await new Promise((resolve) => setTimeout(resolve, 600))
     expect(pair.mail.received.filter((m) => m.to.includes('flood@example.com'))).toHaveLength(5)
+  })
+})
+
+describe('taking an address back from whoever registered it first', () => {
+  it('a reset that first proves the address removes a second factor an intruder turned on', async () => {
+    const pair = await startPair()
+    // The intruder signs up with the owner's address (never verified) and turns TOTP on.
+    const intruder = await signup(pair.users, 'owner@example.com')
+    const enrol = await post(
+      pair.users,
+      '/v1/users/me/mfa/totp',
+      { password: goodPassword },
+      intruder.accessToken,
+    )
+    expect(enrol.statusCode, enrol.body).toBe(200)
+    const { secret } = enrol.json<{ secret: string }>()
+    const confirm = await post(
+      pair.users,
+      '/v1/users/me/mfa/totp/confirm',
+      { code: totpCode(secret, Date.now()) },
+      intruder.accessToken,
+    )
+    expect(confirm.statusCode, confirm.body).toBe(200)
+
+    // The owner, refused at signup, resets the password through the mailbox.
+    problem(
+      await post(pair.users, '/v1/auth/signup', {
+        email: 'owner@example.com',
+        password: newPassword,
+      }),
+      409,
+      'EMAIL_TAKEN',
+    )
+    const token = await resetToken(pair, 'owner@example.com')
+    expect(
+      (await post(pair.users, '/v1/auth/password/reset', { token, newPassword })).statusCode,
+    ).toBe(204)
+    // The owner signs in with the password alone; the intruder's factor is gone.
+    const owner = await login(pair.users, 'owner@example.com', newPassword)
+    expect(owner.user).toMatchObject({ emailVerified: true, mfaEnabled: false })
+    expect(await pair.db.collection('mfa_factors').countDocuments()).toBe(0)
+  })
+
+  it('forgot-password for an address nobody has spends none of its mail budget', async () => {
+    const pair = await startPair()
+    for (let i = 0; i < 7; i++) {
+      const res = await post(pair.users, '/v1/auth/password/forgot', { email: 'later@example.com' })
+      expect(res.statusCode).toBe(202)
+    }
+    // The owner signs up later: the verification mail still goes out.
+    await signup(pair.users, 'later@example.com')
+    const mail = await pair.mail.mailTo('later@example.com', /Verify/)
+    expect(tokenFrom(mail, 'verify-email')).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 })
