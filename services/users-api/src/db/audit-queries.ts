@@ -1,6 +1,6 @@
 import { Types } from 'mongoose'
 import type { AuditEventRecord } from './audit-event-model.js'
-import type { Database } from './database.js'
+import { driverCollection, type Database } from './database.js'
 
 export type NewAuditEvent = Omit<AuditEventRecord, '_id'>
 
@@ -15,7 +15,8 @@ export function auditQueries({ auditEvents }: Database) {
   return {
     async insert(event: NewAuditEvent): Promise<Types.ObjectId> {
       const _id = new Types.ObjectId()
-      await auditEvents.create({ _id, ...event })
+      // Every login records one: straight to the driver (see driverCollection).
+      await driverCollection(auditEvents).insertOne({ _id, ...event })
       return _id
     },
 

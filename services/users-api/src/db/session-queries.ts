@@ -1,5 +1,5 @@
 import { Types } from 'mongoose'
-import type { Database } from './database.js'
+import { driverCollection, type Database } from './database.js'
 import type { SessionRecord, SessionState } from './session-model.js'
 import { sessionUserFields, type SessionUser } from './user-queries.js'
 
@@ -20,24 +20,28 @@ const objectIdShape = /^[0-9a-f]{24}$/
 
 /** Every query on sessions, named for what it does. */
 export function sessionQueries({ sessions, users }: Database) {
-  // The authenticated path goes to the driver directly, without mongoose's query and
-  // document layers (a large share of that path's CPU in the benchmark).
-  const sessionCollection = () =>
-    sessions.db.collection<SessionRecord>(sessions.collection.collectionName)
-  const userCollection = () => users.db.collection<SessionUser>(users.collection.collectionName)
+  // Every query goes to the driver directly (see driverCollection): sessions are read or
+  // written by every login, refresh and authenticated request.
+  const sessionCollection = () => driverCollection(sessions)
+  const userCollection = () => driverCollection(users)
+  const withoutRotatedHashes = { projection: { rotatedTokenHashes: 0 } }
 
   return {
     async insert(session: NewSession): Promise<void> {
-      await sessions.create({ ...session, rotatedTokenHashes: [], rotations: 0 })
+      await sessionCollection().insertOne({ ...session, rotatedTokenHashes: [], rotations: 0 })
     },
 
     findById(id: string): Promise<SessionState | null> {
-      return sessions.findById(id).select('-rotatedTokenHashes').lean<SessionState>().exec()
+      return sessionCollection().findOne<SessionState>({ _id: id }, withoutRotatedHashes)
     },
 
     /** Whether this session once rotated the token with this hash (a replay if presented). */
     async rotatedBefore(id: string, tokenHash: string): Promise<boolean> {
-      return (await sessions.exists({ _id: id, rotatedTokenHashes: tokenHash })) !== null
+      const found = await sessionCollection().findOne(
+        { _id: id, rotatedTokenHashes: tokenHash },
+        { projection: { _id: 1 } },
+      )
+      return found !== null
     },
 
     /**
@@ -77,7 +81,7 @@ export function sessionQueries({ sessions, users }: Database) {
     async rotate(id: string, presentedHash: string, rotation: Rotation): Promise<boolean> {
       const { previous, ...set } = rotation
       // A plain conditional update (no findAndModify projection): portable to every engine.
-      const { modifiedCount } = await sessions.updateOne(
+      const { modifiedCount } = await sessionCollection().updateOne(
         { _id: id, refreshTokenHash: presentedHash },
         {
           $set: {
@@ -107,33 +111,31 @@ export function sessionQueries({ sessions, users }: Database) {
       userId: Types.ObjectId,
       version: number,
     ): Promise<void> {
-      await sessions.updateOne(
+      await sessionCollection().updateOne(
         { _id: id, userId, credentialVersion: version - 1 },
         { $set: { credentialVersion: version } },
       )
     },
 
     async delete(id: string): Promise<void> {
-      await sessions.deleteOne({ _id: id })
+      await sessionCollection().deleteOne({ _id: id })
     },
 
     async deleteOwned(userId: Types.ObjectId, id: string): Promise<boolean> {
-      const { deletedCount } = await sessions.deleteOne({ _id: id, userId })
+      const { deletedCount } = await sessionCollection().deleteOne({ _id: id, userId })
       return deletedCount > 0
     },
 
     async deleteAllExcept(userId: Types.ObjectId, keepId: string | undefined): Promise<void> {
-      await sessions.deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId })
+      await sessionCollection().deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId })
     },
 
     listByUser(userId: Types.ObjectId): Promise<SessionState[]> {
-      return sessions
-        .find({ userId })
-        .select('-rotatedTokenHashes')
+      return sessionCollection()
+        .find<SessionState>({ userId }, withoutRotatedHashes)
         .sort({ lastUsedAt: -1 })
         .limit(100)
-        .lean<SessionState[]>()
-        .exec()
+        .toArray()
     },
   }
 }

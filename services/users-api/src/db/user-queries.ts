@@ -1,5 +1,5 @@
 import { Types } from 'mongoose'
-import type { Database } from './database.js'
+import { driverCollection, type Database } from './database.js'
 import type { UserRecord } from './user-model.js'
 
 /** What a session needs to know about its user, and what a reply shows. */
@@ -62,39 +62,47 @@ function pickSessionUser(user: UserRecord): SessionUser {
 
 /** Every query on users, named for what it does. */
 export function userQueries({ users }: Database) {
+  // Signup, login and every refresh read or write here: straight to the driver.
+  const userCollection = () => driverCollection(users)
+
   return {
     async emailTaken(email: string): Promise<boolean> {
-      return (await users.exists({ email })) !== null
+      return (await userCollection().findOne({ email }, { projection: { _id: 1 } })) !== null
     },
 
     /** Throws a duplicate-key error when the email is taken (the unique index decides). */
     async insert(user: NewUser): Promise<SessionUser> {
-      const created = await users.create({
+      const created: SessionUser = {
         _id: new Types.ObjectId(),
         email: user.email,
         name: user.name,
-        ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
         hasPassword: user.passwordHash !== undefined,
         emailVerified: user.emailVerified ?? false,
         mfaEnabled: false,
         disabled: false,
         roles: user.roles,
-        passwordChangedAt: user.now,
         credentialVersion: 0,
+        createdAt: user.now,
+        updatedAt: user.now,
+      }
+      await userCollection().insertOne({
+        ...created,
+        ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
+        passwordChangedAt: user.now,
       })
-      return created.toObject()
+      return created
     },
 
     /** The user with its hash, read in one go so hash and credential version agree. */
     findForLogin(email: string): Promise<(SessionUser & { passwordHash?: string }) | null> {
-      return users
-        .findOne({ email }, { ...sessionUserFields, passwordHash: 1 })
-        .lean<SessionUser & { passwordHash?: string }>()
-        .exec()
+      return userCollection().findOne<SessionUser & { passwordHash?: string }>(
+        { email },
+        { projection: { ...sessionUserFields, passwordHash: 1 } },
+      )
     },
 
     findByEmail(email: string): Promise<SessionUser | null> {
-      return users.findOne({ email }, sessionUserFields).lean<SessionUser>().exec()
+      return userCollection().findOne<SessionUser>({ email }, { projection: sessionUserFields })
     },
 
     async findPasswordHash(id: Types.ObjectId): Promise<string | null> {
@@ -103,7 +111,11 @@ export function userQueries({ users }: Database) {
     },
 
     findById(id: Types.ObjectId | string): Promise<SessionUser | null> {
-      return users.findById(id, sessionUserFields).lean<SessionUser>().exec()
+      if (typeof id === 'string' && !Types.ObjectId.isValid(id)) return Promise.resolve(null)
+      return userCollection().findOne<SessionUser>(
+        { _id: typeof id === 'string' ? new Types.ObjectId(id) : id },
+        { projection: sessionUserFields },
+      )
     },
 
     /** Replaces a hash (a rehash at login) unless the password changed meanwhile. */
