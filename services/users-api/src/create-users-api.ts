@@ -2,6 +2,7 @@ import { AuthApiClient } from '@users-auth/auth-contract'
 import { ConfigError, createLogger } from '@users-auth/service-kit'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { redisPrincipalStamps } from './db/principal-stamps.js'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './config.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -29,8 +30,21 @@ export async function createUsersApi(
   const mongo = config.mongodbUri
     ? { uri: config.mongodbUri, stop: () => Promise.resolve() }
     : await embeddedMongo(logger)
+  // Fail fast rather than queue while Redis is away: the request gets a 503, not a hang.
+  const redis = config.redis.url
+    ? new Redis(config.redis.url, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 1000,
+        // Commands issued together travel together: one round trip per throttle step.
+        enableAutoPipelining: true,
+      })
+    : undefined
+  redis?.on('error', (error: unknown) => {
+    logger.warn({ err: error }, 'Redis error')
+  })
   const opened = openDatabase({
     uri: mongo.uri,
+    ...(redis ? { principalStamps: redisPrincipalStamps(redis, config.redis.prefix) } : {}),
     timeoutMs: config.mongodbTimeoutMs,
     onError: (error) => {
       logger.warn({ err: error }, 'MongoDB not reachable; retrying')
@@ -51,18 +65,6 @@ export async function createUsersApi(
     connectTimeoutMs: config.authApi.connectTimeoutMs,
     deadlineMs: config.authApi.deadlineMs,
     breakerHalfOpenAfterMs: config.authApi.breakerHalfOpenAfterMs,
-  })
-  // Fail fast rather than queue while Redis is away: the request gets a 503, not a hang.
-  const redis = config.redis.url
-    ? new Redis(config.redis.url, {
-        maxRetriesPerRequest: 1,
-        connectTimeout: 1000,
-        // Commands issued together travel together: one round trip per throttle step.
-        enableAutoPipelining: true,
-      })
-    : undefined
-  redis?.on('error', (error: unknown) => {
-    logger.warn({ err: error }, 'Redis error')
   })
   // Outside production without SMTP_URL, mail goes to a sink in this process that prints it.
   const sink =

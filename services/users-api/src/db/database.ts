@@ -5,6 +5,7 @@ import { mailBudgetSlotModel, type MailBudgetSlotModel } from './mail-budget-mod
 import { mailTokenModel, type MailTokenModel } from './mail-token-model.js'
 import { outboxModel, type OutboxModel } from './outbox-model.js'
 import { identityModel, type IdentityModel } from './identity-model.js'
+import { noPrincipalStamps, type PrincipalStamps } from './principal-stamps.js'
 import { oauthCodeModel, type OAuthCodeModel } from './oauth-code-model.js'
 import { oauthStateModel, type OAuthStateModel } from './oauth-state-model.js'
 import { mfaChallengeModel, type MfaChallengeModel } from './mfa-challenge-model.js'
@@ -24,6 +25,8 @@ export interface Database {
   oauthCodes: OAuthCodeModel
   mfaFactors: MfaFactorModel
   mfaChallenges: MfaChallengeModel
+  /** Marks every write to a user or a session makes, for replicas that cache principals. */
+  principalStamps: PrincipalStamps
   /** Resolves once connected with every index in place; rejects otherwise. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -34,6 +37,8 @@ export interface DatabaseOptions {
   /** Server selection bound: how fast a request learns that MongoDB is down. */
   timeoutMs: number
   onError?: (error: unknown) => void
+  /** Shared with the other replicas (Redis); none: principals are never cached. */
+  principalStamps?: PrincipalStamps
 }
 
 /**
@@ -154,6 +159,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     oauthCodes,
     mfaFactors,
     mfaChallenges,
+    principalStamps: options.principalStamps ?? noPrincipalStamps,
     async ping() {
       const db = connection.db
       if (!state.indexed || !db) throw new Error('MongoDB not connected yet')
@@ -192,7 +198,7 @@ export function driverCollection<T extends mongo.Document>(model: Model<T>): mon
   // The same refusal mongoose gives before the first connection (a 503, not a 500).
   if (!db) throw new MongooseError('Connection not connected yet')
   let byName = driverCollections.get(db)
-  if (!byName) driverCollections.set(db, (byName = new Map()))
+  if (!byName) driverCollections.set(db, (byName = new Map<string, mongo.Collection>()))
   const name = model.collection.collectionName
   let collection = byName.get(name)
   if (!collection) byName.set(name, (collection = db.collection(name)))

@@ -4,7 +4,7 @@ import type { MailTokenPurpose, MailTokenRecord } from './mail-token-model.js'
 import { sessionUserFields, type SessionUser } from './user-queries.js'
 
 /** Every query on mail tokens (and the user fields their flows set), named for what it does. */
-export function mailTokenQueries({ mailTokens, users }: Database) {
+export function mailTokenQueries({ mailTokens, users, principalStamps }: Database) {
   return {
     /** Stores a token and voids every older one of its kind for the account. */
     async replace(token: MailTokenRecord): Promise<void> {
@@ -34,16 +34,19 @@ export function mailTokenQueries({ mailTokens, users }: Database) {
 
     /** Marks the address verified while it is still the account's address. */
     async markEmailVerified(userId: Types.ObjectId, email: string): Promise<SessionUser | null> {
-      const user = await users
-        .findOneAndUpdate(
-          { _id: userId, email },
-          { $set: { emailVerified: true } },
-          { returnDocument: 'after' },
-        )
-        // No projection at all (FerretDB's findAndModify refuses one); fields are picked below.
-        .select('+passwordHash')
-        .lean()
-        .exec()
+      // A change to the user: its cached principals are stale on every replica.
+      const user = await principalStamps.around({ userId: userId.toString() }, () =>
+        users
+          .findOneAndUpdate(
+            { _id: userId, email },
+            { $set: { emailVerified: true } },
+            { returnDocument: 'after' },
+          )
+          // No projection at all (FerretDB's findAndModify refuses one); fields are picked below.
+          .select('+passwordHash')
+          .lean()
+          .exec(),
+      )
       if (!user) return null
       const picked = Object.fromEntries(
         ['_id', ...Object.keys(sessionUserFields)].map((field) => [

@@ -19,7 +19,7 @@ export interface Rotation {
 const objectIdShape = /^[0-9a-f]{24}$/
 
 /** Every query on sessions, named for what it does. */
-export function sessionQueries({ sessions, users }: Database) {
+export function sessionQueries({ sessions, users, principalStamps }: Database) {
   // Every query goes to the driver directly (see driverCollection): sessions are read or
   // written by every login, refresh and authenticated request.
   const sessionCollection = () => driverCollection(sessions)
@@ -54,7 +54,11 @@ export function sessionQueries({ sessions, users }: Database) {
       now: Date,
       startedAfter: Date,
     ): Promise<
-      { session: Pick<SessionRecord, 'credentialVersion'>; user: SessionUser } | undefined
+      | {
+          session: Pick<SessionRecord, 'credentialVersion' | 'expiresAt' | 'createdAt'>
+          user: SessionUser
+        }
+      | undefined
     > {
       if (!objectIdShape.test(userId)) return undefined
       const owner = new Types.ObjectId(userId)
@@ -66,7 +70,7 @@ export function sessionQueries({ sessions, users }: Database) {
             expiresAt: { $gt: now },
             createdAt: { $gt: startedAfter },
           },
-          { projection: { credentialVersion: 1 } },
+          { projection: { credentialVersion: 1, expiresAt: 1, createdAt: 1 } },
         ),
         userCollection().findOne({ _id: owner }, { projection: sessionUserFields }),
       ])
@@ -111,23 +115,31 @@ export function sessionQueries({ sessions, users }: Database) {
       userId: Types.ObjectId,
       version: number,
     ): Promise<void> {
-      await sessionCollection().updateOne(
-        { _id: id, userId, credentialVersion: version - 1 },
-        { $set: { credentialVersion: version } },
+      await principalStamps.around({ sessionId: id }, () =>
+        sessionCollection().updateOne(
+          { _id: id, userId, credentialVersion: version - 1 },
+          { $set: { credentialVersion: version } },
+        ),
       )
     },
 
     async delete(id: string): Promise<void> {
-      await sessionCollection().deleteOne({ _id: id })
+      await principalStamps.around({ sessionId: id }, () =>
+        sessionCollection().deleteOne({ _id: id }),
+      )
     },
 
     async deleteOwned(userId: Types.ObjectId, id: string): Promise<boolean> {
-      const { deletedCount } = await sessionCollection().deleteOne({ _id: id, userId })
+      const { deletedCount } = await principalStamps.around({ sessionId: id }, () =>
+        sessionCollection().deleteOne({ _id: id, userId }),
+      )
       return deletedCount > 0
     },
 
     async deleteAllExcept(userId: Types.ObjectId, keepId: string | undefined): Promise<void> {
-      await sessionCollection().deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId })
+      await principalStamps.around({ userId: userId.toString() }, () =>
+        sessionCollection().deleteMany(keepId ? { userId, _id: { $ne: keepId } } : { userId }),
+      )
     },
 
     listByUser(userId: Types.ObjectId): Promise<SessionState[]> {

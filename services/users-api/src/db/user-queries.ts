@@ -61,9 +61,12 @@ function pickSessionUser(user: UserRecord): SessionUser {
 }
 
 /** Every query on users, named for what it does. */
-export function userQueries({ users }: Database) {
+export function userQueries({ users, principalStamps }: Database) {
   // Signup, login and every refresh read or write here: straight to the driver.
   const userCollection = () => driverCollection(users)
+  // Every change to a user makes its cached principals stale on every replica.
+  const changing = <T>(id: Types.ObjectId, write: () => Promise<T>) =>
+    principalStamps.around({ userId: id.toString() }, write)
 
   return {
     async emailTaken(email: string): Promise<boolean> {
@@ -137,25 +140,30 @@ export function userQueries({ users }: Database) {
         ifVersion === undefined
           ? {}
           : { credentialVersion: ifVersion === 0 ? { $in: [0, null] } : ifVersion }
-      const user = await users
-        .findOneAndUpdate(
-          { _id: id, ...version },
-          { $set: set, $inc: { credentialVersion: 1 } },
-          { returnDocument: 'after' },
-        )
-        // No projection at all: FerretDB's findAndModify refuses one.
-        .select('+passwordHash')
-        .lean()
+      const user = await changing(id, () =>
+        users
+          .findOneAndUpdate(
+            { _id: id, ...version },
+            { $set: set, $inc: { credentialVersion: 1 } },
+            { returnDocument: 'after' },
+          )
+          // No projection at all: FerretDB's findAndModify refuses one.
+          .select('+passwordHash')
+          .lean()
+          .exec(),
+      )
       return user?.credentialVersion
     },
 
     async rename(id: Types.ObjectId, name: string): Promise<SessionUser | null> {
-      const user = await users
-        .findByIdAndUpdate(id, { $set: { name } }, { returnDocument: 'after' })
-        // No projection at all (FerretDB's findAndModify refuses one); the fields are picked here.
-        .select('+passwordHash')
-        .lean()
-        .exec()
+      const user = await changing(id, () =>
+        users
+          .findByIdAndUpdate(id, { $set: { name } }, { returnDocument: 'after' })
+          // No projection at all (FerretDB's findAndModify refuses one); the fields are picked here.
+          .select('+passwordHash')
+          .lean()
+          .exec(),
+      )
       if (!user) return null
       return pickSessionUser(user)
     },
@@ -165,12 +173,14 @@ export function userQueries({ users }: Database) {
       id: Types.ObjectId,
       set: Partial<Pick<UserRecord, 'roles' | 'emailVerified' | 'disabled'>>,
     ): Promise<boolean> {
-      const { matchedCount } = await users.updateOne({ _id: id }, { $set: set })
+      const { matchedCount } = await changing(id, () =>
+        users.updateOne({ _id: id }, { $set: set }).exec(),
+      )
       return matchedCount > 0
     },
 
     async delete(id: Types.ObjectId): Promise<boolean> {
-      const { deletedCount } = await users.deleteOne({ _id: id })
+      const { deletedCount } = await changing(id, () => users.deleteOne({ _id: id }).exec())
       return deletedCount > 0
     },
 

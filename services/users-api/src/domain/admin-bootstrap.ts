@@ -86,9 +86,15 @@ async function promote(
   if (user.roles.includes('admin')) return 'already admin'
   // Only while the password is still the one just verified: a change in between means the
   // account is no longer known to be the operator's.
-  const { matchedCount } = await deps.db.users.updateOne(
-    { _id: user._id, passwordHash: user.passwordHash },
-    { $addToSet: { roles: 'admin' } },
+  const { matchedCount } = await deps.db.principalStamps.around(
+    { userId: user._id.toString() },
+    () =>
+      deps.db.users
+        .updateOne(
+          { _id: user._id, passwordHash: user.passwordHash },
+          { $addToSet: { roles: 'admin' } },
+        )
+        .exec(),
   )
   if (matchedCount === 0) {
     throw new AdminRefused(`the account ${email} changed while being promoted; nothing changed`)

@@ -6,6 +6,7 @@ import type { Role, UserRecord } from '../db/user-model.js'
 import { userQueries, type SessionUser } from '../db/user-queries.js'
 import { NotFound, RefreshTokenInvalid, RefreshTokenReused } from '../errors.js'
 import type { DomainDeps, RequestContext } from './deps.js'
+import { createPrincipalCache } from './principal-cache.js'
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -65,12 +66,19 @@ export type CredentialChange = Partial<
 export const maxRotationsPerSession = 10_000
 
 /** An account's or session's credential version; records from before it existed are at 0. */
+/** A live session's credential version and its user, as the authenticated path reads them. */
+type Found = NonNullable<Awaited<ReturnType<ReturnType<typeof sessionQueries>['findLiveWithUser']>>>
+
 export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 export function createSessions(deps: DomainDeps) {
   const { authApi } = deps
   const store = sessionQueries(deps.db)
   const users = userQueries(deps.db)
+  const principals = createPrincipalCache<Found>(deps.db.principalStamps, {
+    maxEntries: 10_000,
+    maxLifetimeMs: deps.sessionMaxLifetimeMs,
+  })
 
   async function mint(
     user: SessionUser,
@@ -270,12 +278,20 @@ export function createSessions(deps: DomainDeps) {
     async resolve(sessionId: string, userId: string): Promise<Principal | undefined> {
       if (typeof sessionId !== 'string' || typeof userId !== 'string') return undefined
       const now = deps.now()
-      const found = await store.findLiveWithUser(
-        sessionId,
-        userId,
-        now,
-        new Date(now.getTime() - deps.sessionMaxLifetimeMs),
-      )
+      const found = await principals.resolve(sessionId, userId, now, async () => {
+        const read = await store.findLiveWithUser(
+          sessionId,
+          userId,
+          now,
+          new Date(now.getTime() - deps.sessionMaxLifetimeMs),
+        )
+        if (!read) return undefined
+        // Shared by the requests the cache serves: nobody may change it.
+        Object.freeze(read.user.roles)
+        Object.freeze(read.user)
+        const { expiresAt, createdAt } = read.session
+        return { expiresAt, createdAt, found: Object.freeze(read) }
+      })
       if (
         !found ||
         found.user.disabled === true ||

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/** What a cached principal was read under: the current stamp of its user and of its session. */
+export interface Stamps {
+  user: string
+  session: string
+}
+
+/** Whose cached principals a change makes stale: every session of a user, or one session. */
+export interface Stale {
+  userId?: string
+  sessionId?: string
+}
+
+/**
+ * Shared marks that let every replica cache the caller of an authenticated request and still
+ * see a revocation made on another replica at once (contract: 401 on the very next request).
+ *
+ * A stamp is a random value kept in Redis for a user and for a session. A replica caches a
+ * principal together with the stamps it read *before* reading MongoDB, and uses the entry only
+ * while both stamps are unchanged. Every write that changes a user or ends a session deletes the
+ * stamps before and after it: an entry can then only match a stamp set after the write, and so
+ * was read after the write. Values are random, never reused, so a stamp lost with a Redis
+ * restart, expired or deleted never matches an old entry again.
+ */
+export interface PrincipalStamps {
+  /** The stamps now (created when missing); undefined when they cannot be had: read MongoDB. */
+  read(userId: string, sessionId: string): Promise<Stamps | undefined>
+  /** Makes the matching cached principals stale everywhere; fails when it cannot. */
+  invalidate(stale: Stale): Promise<void>
+  /** Runs a write between two invalidations (see above). */
+  around<T>(stale: Stale, write: () => Promise<T>): Promise<T>
+}
+
+/** Without Redis: nothing is cached, every request reads MongoDB (any number of replicas). */
+export const noPrincipalStamps: PrincipalStamps = {
+  read: () => Promise.resolve(undefined),
+  invalidate: () => Promise.resolve(),
+  around: (_stale, write) => write(),
+}
+
+// GET each key, setting it to ARGV[1] when missing; one round trip and atomic per key.
+const readLua = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if not value then
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    value = ARGV[1]
+  end
+  out[i] = value
+end
+return out
+`
+
+interface RedisWithStamps {
+  principalStampsRead: (...args: (string | number)[]) => Promise<[string, string]>
+}
+
+/**
+ * Stamps in Redis, under the service's key prefix. They expire after `ttlMs`, which bounds how
+ * long an entry lives; a missing stamp only costs one MongoDB read.
+ */
+export function redisPrincipalStamps(
+  redis: Redis,
+  prefix: string,
+  ttlMs = 10 * 60_000,
+): PrincipalStamps {
+  redis.defineCommand('principalStampsRead', { numberOfKeys: 2, lua: readLua })
+  const client = redis as Redis & RedisWithStamps
+  const userKey = (id: string) => `${prefix}principal:u:${id}`
+  const sessionKey = (id: string) => `${prefix}principal:s:${id}`
+
+  const stamps: PrincipalStamps = {
+    async read(userId, sessionId) {
+      // While Redis is away, read MongoDB at once instead of waiting for a reconnect.
+      if (client.status !== 'ready') return undefined
+      try {
+        const fresh = randomBytes(12).toString('base64url')
+        const [user, session] = await client.principalStampsRead(
+          userKey(userId),
+          sessionKey(sessionId),
+          fresh,
+          ttlMs,
+        )
+        return { user, session }
+      } catch {
+        return undefined
+      }
+    },
+
+    async invalidate({ userId, sessionId }) {
+      const keys = [
+        ...(userId ? [userKey(userId)] : []),
+        ...(sessionId ? [sessionKey(sessionId)] : []),
+      ]
+      if (keys.length > 0) await client.del(...keys)
+    },
+
+    async around(stale, write) {
+      // Redis away: refuse before anything changes (the error maps to 503).
+      await stamps.invalidate(stale)
+      const result = await write()
+      await stamps.invalidate(stale)
+      return result
+    },
+  }
+  return stamps
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { FaultProxy } from './fault-proxy.js'
+import {
+  get,
+  goodPassword,
+  login,
+  makeAdmin,
+  post,
+  send,
+  signup,
+  startPair,
+  startReplica,
+  type Pair,
+} from './pair-harness.js'
+
+// Two replicas share MongoDB and Redis; each caches the callers it has seen. Whatever one
+// replica revokes or changes, the other must see on the very next request.
+const redisUrl = 'redis://127.0.0.1:6379'
+let redis: Redis
+let prefix = ''
+const apps: FastifyInstance[] = []
+
+beforeAll(async () => {
+  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
+  // Fails loudly when Redis is not there: the cache is only on with it.
+  expect(await redis.ping()).toBe('PONG')
+})
+afterAll(() => {
+  redis.disconnect()
+})
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close()
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(...keys)
+})
+
+async function twoReplicas(): Promise<{ pair: Pair; a: FastifyInstance; b: FastifyInstance }> {
+  prefix = `test:users-auth:principal:${randomUUID()}:`
+  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, RATE_LIMIT_IP_MAX: '1000' }
+  const pair = await startPair({ usersEnv: env })
+  apps.push(pair.users, pair.auth)
+  const b = await startReplica(pair, env)
+  apps.push(b)
+  return { pair, a: pair.users, b }
+}
+
+/** Reads /me on a replica several times, so the principal is surely in its cache. */
+async function warm(app: FastifyInstance, token: string): Promise<void> {
+  for (let i = 0; i < 3; i++) expect((await get(app, '/v1/users/me', token)).statusCode).toBe(200)
+}
+
+describe('the cached caller of an authenticated request', () => {
+  it('is refused on the other replica right after a logout', async () => {
+    const { a, b } = await twoReplicas()
+    const s = await signup(a, 'cache-logout@example.com')
+    await warm(b, s.accessToken)
+    expect((await post(a, '/v1/auth/logout', {}, s.accessToken)).statusCode).toBe(204)
+    expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+  })
+
+  it('sees a rename made on the other replica, and a revoked session, at once', async () => {
+    const { a, b } = await twoReplicas()
+    const first = await signup(a, 'cache-rename@example.com')
+    const second = await login(a, 'cache-rename@example.com')
+    await warm(b, first.accessToken)
+    await warm(b, second.accessToken)
+    const renamed = await send(a, 'PATCH', '/v1/users/me', { name: 'Renamed' }, first.accessToken)
+    expect(renamed.statusCode).toBe(200)
+    expect((await get(b, '/v1/users/me', second.accessToken)).json()).toMatchObject({
+      name: 'Renamed',
+    })
+    const { items } = (await get(a, '/v1/users/me/sessions', second.accessToken)).json<{
+      items: { id: string; current: boolean }[]
+    }>()
+    const other = items.find((s) => !s.current)
+    expect(other).toBeDefined()
+    const revoked = await send(
+      a,
+      'DELETE',
+      `/v1/users/me/sessions/${other?.id ?? ''}`,
+      undefined,
+      second.accessToken,
+    )
+    expect(revoked.statusCode).toBe(204)
+    expect((await get(b, '/v1/users/me', first.accessToken)).statusCode).toBe(401)
+    expect((await get(b, '/v1/users/me', second.accessToken)).statusCode).toBe(200)
+  })
+
+  it('ends every other session on the other replica after a password change', async () => {
+    const { a, b } = await twoReplicas()
+    const kept = await signup(a, 'cache-password@example.com')
+    const others = await Promise.all([1, 2, 3].map(() => login(a, 'cache-password@example.com')))
+    for (const s of others) await warm(b, s.accessToken)
+    const changed = await post(
+      a,
+      '/v1/users/me/password',
+      { currentPassword: goodPassword, newPassword: 'a different passphrase entirely' },
+      kept.accessToken,
+    )
+    expect(changed.statusCode).toBe(204)
+    for (const s of others)
+      expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+    expect((await get(b, '/v1/users/me', kept.accessToken)).statusCode).toBe(200)
+  })
+
+  it('refuses a disabled account on the other replica on its next request', async () => {
+    const { pair, a, b } = await twoReplicas()
+    const admin = await makeAdmin(pair, 'cache-admin@example.com')
+    const victim = await signup(a, 'cache-victim@example.com')
+    await warm(b, victim.accessToken)
+    const res = await send(a, 'PATCH', `/v1/users/${victim.user.id}`, { disabled: true }, admin)
+    expect(res.statusCode).toBe(200)
+    expect((await get(b, '/v1/users/me', victim.accessToken)).statusCode).toBe(401)
+  })
+
+  it('never serves a session deleted while requests for it were in flight', async () => {
+    const { a, b } = await twoReplicas()
+    const s = await signup(a, 'cache-race@example.com')
+    await warm(b, s.accessToken)
+    // Reads on b race the logout on a; once the logout has answered, no read may pass.
+    const racing = Array.from({ length: 20 }, () => get(b, '/v1/users/me', s.accessToken))
+    const logout = await post(a, '/v1/auth/logout', {}, s.accessToken)
+    expect(logout.statusCode).toBe(204)
+    await Promise.all(racing)
+    for (let i = 0; i < 5; i++) {
+      expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+    }
+  })
+
+  it('keeps stamps only under its own prefix, and survives their loss', async () => {
+    const { a, b } = await twoReplicas()
+    const s = await signup(a, 'cache-stamps@example.com')
+    await warm(b, s.accessToken)
+    const keys = await redis.keys(`${prefix}principal:*`)
+    expect(keys.length).toBe(2)
+    // A Redis that lost its keys (a restart): the next read goes to MongoDB and still answers.
+    await redis.del(...keys)
+    expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+    await post(a, '/v1/auth/logout', {}, s.accessToken)
+    expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+  })
+
+  it('reads MongoDB while Redis is away, and refuses a logout it could not announce', async () => {
+    prefix = `test:users-auth:principal:${randomUUID()}:`
+    const proxy = new FaultProxy({ host: '127.0.0.1', port: 6379 })
+    const proxied = `redis://${(await proxy.start()).replace(/^[a-z]+:\/\//, '')}`
+    try {
+      const pair = await startPair({ usersEnv: { REDIS_URL: proxied, REDIS_PREFIX: prefix } })
+      apps.push(pair.users, pair.auth)
+      const s = await signup(pair.users, 'cache-away@example.com')
+      await warm(pair.users, s.accessToken)
+      proxy.mode = 'refuse'
+      proxy.cut()
+      // No stamp to be had: the caller is read from MongoDB, without waiting for Redis.
+      expect((await get(pair.users, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+      // A logout no other replica could hear of is refused whole, and changes nothing.
+      const logout = await post(pair.users, '/v1/auth/logout', {}, s.accessToken)
+      expect(logout.statusCode).toBe(503)
+      expect(logout.headers['retry-after']).toBeDefined()
+      expect((await get(pair.users, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+    } finally {
+      await proxy.stop()
+    }
+  })
+})
