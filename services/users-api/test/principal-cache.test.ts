@@ -106,6 +106,23 @@ describe('the cached caller of an authenticated request', () => {
     expect((await get(b, '/v1/users/me', kept.accessToken)).statusCode).toBe(200)
   })
 
+  it('answers a refresh on the other replica with the user as changed there', async () => {
+    const { a, b } = await twoReplicas()
+    const s = await signup(a, 'cache-refresh@example.com')
+    // Refreshes on b keep the user in b's cache.
+    let refreshToken = s.refreshToken
+    let accessToken = s.accessToken
+    for (let i = 0; i < 3; i++) {
+      const res = await post(b, '/v1/auth/refresh', { refreshToken })
+      expect(res.statusCode).toBe(200)
+      ;({ refreshToken, accessToken } = res.json<{ refreshToken: string; accessToken: string }>())
+    }
+    const renamed = await send(a, 'PATCH', '/v1/users/me', { name: 'Changed' }, accessToken)
+    expect(renamed.statusCode).toBe(200)
+    const res = await post(b, '/v1/auth/refresh', { refreshToken })
+    expect(res.json<{ user: { name: string } }>().user.name).toBe('Changed')
+  })
+
   it('refuses a disabled account on the other replica on its next request', async () => {
     const { pair, a, b } = await twoReplicas()
     const admin = await makeAdmin(pair, 'cache-admin@example.com')

@@ -1,5 +1,4 @@
-import type { Database } from './database.js'
-import { isDuplicateKey } from './database.js'
+import { driverCollection, isDuplicateKey, type Database } from './database.js'
 
 /** The per-address mail budget, shared by every replica through MongoDB. */
 export function mailBudgetQueries({ mailBudgetSlots }: Database) {
@@ -14,12 +13,12 @@ export function mailBudgetQueries({ mailBudgetSlots }: Database) {
       for (let slot = 0; slot < slots; slot++) {
         const _id = `${key}:${String(slot)}`
         try {
-          await mailBudgetSlots.create({ _id, expiresAt: until })
+          await driverCollection(mailBudgetSlots).insertOne({ _id, expiresAt: until })
           return true
         } catch (error) {
           if (!isDuplicateKey(error)) throw error
         }
-        const { modifiedCount } = await mailBudgetSlots.updateOne(
+        const { modifiedCount } = await driverCollection(mailBudgetSlots).updateOne(
           { _id, expiresAt: { $lte: now } },
           { $set: { expiresAt: until } },
         )

@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose'
-import type { Database } from './database.js'
+import { driverCollection, type Database } from './database.js'
 import type { MailTokenPurpose, MailTokenRecord } from './mail-token-model.js'
 import { sessionUserFields, type SessionUser } from './user-queries.js'
 
@@ -8,8 +8,9 @@ export function mailTokenQueries({ mailTokens, users, principalStamps }: Databas
   return {
     /** Stores a token and voids every older one of its kind for the account. */
     async replace(token: MailTokenRecord): Promise<void> {
-      await mailTokens.deleteMany({ userId: token.userId, purpose: token.purpose })
-      await mailTokens.create(token)
+      const collection = driverCollection(mailTokens)
+      await collection.deleteMany({ userId: token.userId, purpose: token.purpose })
+      await collection.insertOne(token)
     },
 
     /** The live token, read without using it (to learn whose it is before costly work). */

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose'
-import type { Database } from './database.js'
+import { driverCollection, type Database } from './database.js'
 import type { OutboxRecord } from './outbox-model.js'
 
 export interface NewMail {
@@ -13,10 +13,13 @@ export interface NewMail {
 const keepFinishedMs = 30 * 24 * 60 * 60_000
 
 /** Every query on the mail outbox, named for what it does. */
-export function outboxQueries({ outbox }: Database) {
+export function outboxQueries({ outbox: model }: Database) {
+  // Each signup queues a mail and the sender makes three more queries for it: the driver
+  // directly (see driverCollection).
+  const outbox = () => driverCollection(model)
   return {
     async enqueue(mail: NewMail, now: Date, keepMs: number): Promise<void> {
-      await outbox.create({
+      await outbox().insertOne({
         _id: new Types.ObjectId(),
         ...mail,
         status: 'pending',
@@ -32,22 +35,19 @@ export function outboxQueries({ outbox }: Database) {
      * at a time; if that sender dies, the mail is due again when the lease runs out.
      */
     claimDue(now: Date, leaseId: string, leaseMs: number): Promise<OutboxRecord | null> {
-      return outbox
-        .findOneAndUpdate(
-          { status: 'pending', nextAttemptAt: { $lte: now } },
-          {
-            $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), leaseId },
-            $inc: { attempts: 1 },
-          },
-          { sort: { nextAttemptAt: 1 }, returnDocument: 'after' },
-        )
-        .lean<OutboxRecord>()
-        .exec()
+      return outbox().findOneAndUpdate(
+        { status: 'pending', nextAttemptAt: { $lte: now } },
+        {
+          $set: { nextAttemptAt: new Date(now.getTime() + leaseMs), leaseId },
+          $inc: { attempts: 1 },
+        },
+        { sort: { nextAttemptAt: 1 }, returnDocument: 'after' },
+      )
     },
 
     /** Sent: the body (its link is a secret) is removed. */
     async markSent(id: Types.ObjectId, leaseId: string, now: Date): Promise<void> {
-      await outbox.updateOne(
+      await outbox().updateOne(
         { _id: id, leaseId },
         {
           $set: {
@@ -66,7 +66,7 @@ export function outboxQueries({ outbox }: Database) {
       at: Date,
       lastError: string,
     ): Promise<void> {
-      await outbox.updateOne(
+      await outbox().updateOne(
         { _id: id, leaseId },
         { $set: { nextAttemptAt: at, lastError }, $unset: { leaseId: 1 } },
       )
@@ -79,7 +79,7 @@ export function outboxQueries({ outbox }: Database) {
       now: Date,
       lastError: string,
     ): Promise<void> {
-      await outbox.updateOne(
+      await outbox().updateOne(
         { _id: id, leaseId },
         {
           $set: {
@@ -93,11 +93,10 @@ export function outboxQueries({ outbox }: Database) {
     },
 
     async oldestPendingSince(): Promise<Date | undefined> {
-      const oldest = await outbox
-        .findOne({ status: 'pending' }, { createdAt: 1 })
-        .sort({ createdAt: 1 })
-        .lean<Pick<OutboxRecord, 'createdAt'>>()
-        .exec()
+      const oldest = await outbox().findOne<Pick<OutboxRecord, 'createdAt'>>(
+        { status: 'pending' },
+        { projection: { createdAt: 1 }, sort: { createdAt: 1 } },
+      )
       return oldest?.createdAt
     },
   }

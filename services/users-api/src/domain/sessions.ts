@@ -115,12 +115,34 @@ export function createSessions(deps: DomainDeps) {
     )
   }
 
+  /** Freezes what the cache hands to every request it serves: nobody may change it. */
+  function shared(found: Found): Found {
+    Object.freeze(found.user.roles)
+    Object.freeze(found.user)
+    return Object.freeze(found)
+  }
+
   /**
    * The session's user, if it exists, is not disabled, and no credential changed since the
-   * session began.
+   * session began. A refresh reads the session itself; its user may come from the cache.
    */
-  async function currentUser(session: SessionState): Promise<SessionUser | undefined> {
-    const user = await users.findById(session.userId)
+  async function currentUser(session: SessionState, now: Date): Promise<SessionUser | undefined> {
+    const { expiresAt, createdAt } = session
+    const found = await principals.resolve(
+      session._id,
+      session.userId.toString(),
+      now,
+      async () => {
+        const user = await users.findById(session.userId)
+        if (!user) return undefined
+        const read = {
+          session: { credentialVersion: versionOf(session), expiresAt, createdAt },
+          user,
+        }
+        return { expiresAt, createdAt, found: shared(read) }
+      },
+    )
+    const user = found?.user
     if (!user || user.disabled === true || versionOf(user) !== versionOf(session)) return undefined
     return user
   }
@@ -148,7 +170,7 @@ export function createSessions(deps: DomainDeps) {
       // Authenticated encryption of our own JSON: what opens is what we sealed.
       const answer = openForRetry(presentedToken, session.previousPair) as RetryAnswer | undefined
       if (answer) {
-        const user = await currentUser(session)
+        const user = await currentUser(session, now)
         if (!user) {
           await store.delete(session._id)
           throw new RefreshTokenInvalid()
@@ -224,7 +246,7 @@ export function createSessions(deps: DomainDeps) {
       if (session.refreshTokenHash !== presented) {
         return retryOrReplay(session, refreshToken, presented, now, ctx)
       }
-      const user = await currentUser(session)
+      const user = await currentUser(session, now)
       if (!user || (session.rotations ?? 0) >= maxRotationsPerSession) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
@@ -286,11 +308,8 @@ export function createSessions(deps: DomainDeps) {
           new Date(now.getTime() - deps.sessionMaxLifetimeMs),
         )
         if (!read) return undefined
-        // Shared by the requests the cache serves: nobody may change it.
-        Object.freeze(read.user.roles)
-        Object.freeze(read.user)
         const { expiresAt, createdAt } = read.session
-        return { expiresAt, createdAt, found: Object.freeze(read) }
+        return { expiresAt, createdAt, found: shared(read) }
       })
       if (
         !found ||
