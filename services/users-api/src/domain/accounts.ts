@@ -178,8 +178,9 @@ export function createAccounts(
     },
 
     /**
-     * Unknown email and wrong password take the same path through auth-api (a dummy hash for
-     * the unknown one) and end in the same error.
+     * Unknown email and wrong password take the same path through auth-api (one call that
+     * verifies against the hash, or a dummy hash for the unknown one, and mints the first token
+     * of a session only if the password is right) and end in the same error.
      */
     async login(
       input: { email: string; password: string },
@@ -187,22 +188,32 @@ export function createAccounts(
     ): Promise<SessionView> {
       const email = normalizeEmail(input.email)
       const password = passwordForAuthApi(input.password, '/password')
+      const method = { amr: ['pwd' as const] }
       // The lookup runs while the attempt is reserved; if the reservation is refused, its
       // outcome is ignored (the no-op catch only keeps a late failure from going unhandled).
       const lookup = users.findForLogin(email)
       lookup.catch(() => undefined)
-      const { user, valid, needsRehash } = await throttled(
+      const { user, valid, needsRehash, minted } = await throttled(
         email,
         ctx,
         async () => {
           const found = await lookup
-          const verified = await authApi.verifyPassword(password, found?.passwordHash ?? null, {
-            requestId: ctx.requestId,
-          })
+          // An unknown address gets claims for nobody: nothing is minted for a null hash.
+          const pending = sessions.prepare(
+            found ?? { _id: new Types.ObjectId(), roles: ['user'] },
+            method,
+          )
+          const checked = await authApi.verifyAndMint(
+            password,
+            found?.passwordHash ?? null,
+            pending.claims,
+            { requestId: ctx.requestId },
+          )
           return {
             user: found,
-            valid: found !== null && verified.valid,
-            needsRehash: verified.needsRehash,
+            valid: found !== null && checked.valid,
+            needsRehash: checked.needsRehash,
+            minted: checked.token ? { pending, token: checked.token } : undefined,
           }
         },
         async () => (await lookup.catch(() => null))?._id,
@@ -220,8 +231,10 @@ export function createAccounts(
         await users.replaceHash(user._id, user.passwordHash, passwordHash)
       }
       // The session carries the credential version read with the hash: if the password
-      // changed since, the session is born dead.
-      return signIn.complete(user, { amr: ['pwd'] }, ctx)
+      // changed since, the session is born dead. A token minted for an account whose sign-in
+      // does not start a session now (a second factor, say) is dropped unused: no session
+      // carries its id.
+      return signIn.complete(user, method, ctx, minted)
     },
 
     passwordMatches,

@@ -1,4 +1,4 @@
-import type { Amr } from '@users-auth/auth-contract'
+import type { Amr, TokenRequest, TokenResponse } from '@users-auth/auth-contract'
 import type { Types } from 'mongoose'
 import { sessionQueries } from '../db/session-queries.js'
 import type { SessionState } from '../db/session-model.js'
@@ -31,6 +31,18 @@ export interface SignInMethod {
   amr: Amr[]
   /** When the user proved who they are; defaults to the session's start. */
   authTime?: Date
+}
+
+/**
+ * A session about to start: its id, its refresh token and the claims of its first access
+ * token, so that a password login can have auth-api verify and mint in one call.
+ */
+export interface PendingSession {
+  sessionId: string
+  refreshToken: string
+  startedAt: Date
+  method: Required<SignInMethod>
+  claims: TokenRequest
 }
 
 /** What a rotation answered, kept sealed for a retry within the reuse grace. */
@@ -80,22 +92,29 @@ export function createSessions(deps: DomainDeps) {
     maxLifetimeMs: deps.sessionMaxLifetimeMs,
   })
 
-  async function mint(
+  function claimsOf(
+    user: Pick<SessionUser, '_id' | 'roles'>,
+    sessionId: string,
+    method: Required<SignInMethod>,
+  ): TokenRequest {
+    return {
+      sub: user._id.toString(),
+      sid: sessionId,
+      roles: user.roles,
+      amr: method.amr,
+      auth_time: Math.floor(method.authTime.getTime() / 1000),
+    }
+  }
+
+  function mint(
     user: SessionUser,
     sessionId: string,
     method: Required<SignInMethod>,
     ctx: RequestContext,
   ) {
-    return authApi.mintAccessToken(
-      {
-        sub: user._id.toString(),
-        sid: sessionId,
-        roles: user.roles,
-        amr: method.amr,
-        auth_time: Math.floor(method.authTime.getTime() / 1000),
-      },
-      { requestId: ctx.requestId },
-    )
+    return authApi.mintAccessToken(claimsOf(user, sessionId, method), {
+      requestId: ctx.requestId,
+    })
   }
 
   /** The idle expiry moved on from `now`, never past the absolute end. */
@@ -195,26 +214,36 @@ export function createSessions(deps: DomainDeps) {
   }
 
   return {
+    /** A new session's id, refresh token and first claims; nothing is stored yet. */
+    prepare(user: Pick<SessionUser, '_id' | 'roles'>, method: SignInMethod): PendingSession {
+      const sessionId = newSessionId()
+      const startedAt = deps.now()
+      const full = { amr: method.amr, authTime: method.authTime ?? startedAt }
+      return {
+        sessionId,
+        refreshToken: newRefreshToken(sessionId),
+        startedAt,
+        method: full,
+        claims: claimsOf(user, sessionId, full),
+      }
+    },
+
     /**
-     * Mints tokens first, then stores the session: a failing auth-api leaves nothing behind.
-     * The session carries the credential version the user was read with, so a login that
-     * read the user just before a password change starts a session that is already dead.
+     * Mints tokens first (unless the caller already has the first one for `pending`), then
+     * stores the session: a failing auth-api leaves nothing behind. The session carries the
+     * credential version the user was read with, so a login that read the user just before a
+     * password change starts a session that is already dead.
      */
     async start(
       user: SessionUser,
       method: SignInMethod,
       ctx: RequestContext,
+      minted?: { pending: PendingSession; token: TokenResponse },
     ): Promise<SessionView> {
-      const sessionId = newSessionId()
-      const refreshToken = newRefreshToken(sessionId)
-      const now = deps.now()
-      const authTime = method.authTime ?? now
-      const { accessToken, expiresIn } = await mint(
-        user,
-        sessionId,
-        { amr: method.amr, authTime },
-        ctx,
-      )
+      const pending = minted?.pending ?? this.prepare(user, method)
+      const { sessionId, refreshToken, startedAt: now } = pending
+      const { accessToken, expiresIn } =
+        minted?.token ?? (await mint(user, sessionId, pending.method, ctx))
       await store.insert({
         _id: sessionId,
         userId: user._id,
@@ -225,8 +254,8 @@ export function createSessions(deps: DomainDeps) {
         ip: ctx.ip,
         expiresAt: expiryFrom(now, now),
         credentialVersion: versionOf(user),
-        amr: method.amr,
-        authTime,
+        amr: pending.method.amr,
+        authTime: pending.method.authTime,
       })
       return { user: toUserView(user), accessToken, refreshToken, tokenType: 'Bearer', expiresIn }
     },

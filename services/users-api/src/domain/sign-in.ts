@@ -3,7 +3,8 @@ import type { Audit } from './audit.js'
 import type { RequestContext } from './deps.js'
 import type { MfaChallenges } from './mfa-challenges.js'
 import { sessionIdOf } from './refresh-tokens.js'
-import type { Sessions, SessionUser, SignInMethod } from './sessions.js'
+import type { TokenResponse } from '@users-auth/auth-contract'
+import type { PendingSession, Sessions, SessionUser, SignInMethod } from './sessions.js'
 import type { SessionView } from './views.js'
 
 /**
@@ -23,6 +24,8 @@ export function createSignIn(
       user: SessionUser,
       method: SignInMethod,
       ctx: RequestContext,
+      /** The session's first token, minted with the password check; unused if none starts. */
+      minted?: { pending: PendingSession; token: TokenResponse },
     ): Promise<SessionView> {
       if (user.disabled === true) throw new AccountDisabled()
       if (options.requireEmailVerification === true && user.emailVerified !== true)
@@ -32,7 +35,7 @@ export function createSignIn(
         const mfaToken = await challenges.issue(user, method, ctx)
         throw Object.assign(new MfaRequired(), { mfaToken })
       }
-      const session = await sessions.start(user, method, ctx)
+      const session = await sessions.start(user, method, ctx, minted)
       try {
         // Every sign-in method ends here: its success is recorded once, here.
         await audit.record({ event: 'login', outcome: 'success', userId: user._id }, ctx)
