@@ -15,7 +15,11 @@ declare module 'fastify' {
 interface AccessClaims {
   sub: string
   sid: string
+  exp: number
 }
+
+/** How many verified tokens are remembered (about one per active session in this replica). */
+const verifiedTokensKept = 10_000
 
 // Header parameters that would let a token name its own key (RFC 8725 §3.10): never honoured,
 // and a token that carries one is refused.
@@ -61,15 +65,38 @@ export async function registerAuthentication(
       allowedAud: options.audience,
       // allowedIss/allowedAud only judge claims that are present: a token must carry both.
       requiredClaims: ['iss', 'aud', 'sub', 'sid', 'iat', 'exp', 'jti'],
-      cache: 10_000,
+      // Verified tokens are remembered below, by their exact text.
+      cache: false,
     },
   })
   app.decorateRequest('auth', null)
 
+  // A token seen before, byte for byte, passed every check then: until it expires, a repeat
+  // skips decoding, the header checks and the signature (a tenth of an authenticated
+  // request's CPU). Insertion order makes the first key the oldest.
+  const verified = new Map<string, AccessClaims>()
+
+  async function verifiedClaims(request: FastifyRequest): Promise<AccessClaims> {
+    const header = request.headers.authorization
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined
+    const known = token === undefined ? undefined : verified.get(token)
+    if (known && known.exp * 1000 > Date.now()) return known
+    const claims = await request.jwtVerify<AccessClaims>()
+    if (token !== undefined) {
+      verified.delete(token)
+      verified.set(token, claims)
+      if (verified.size > verifiedTokensKept) {
+        const oldest = verified.keys().next()
+        if (!oldest.done) verified.delete(oldest.value)
+      }
+    }
+    return claims
+  }
+
   async function authenticate(request: FastifyRequest): Promise<void> {
     let claims: AccessClaims
     try {
-      claims = await request.jwtVerify<AccessClaims>()
+      claims = await verifiedClaims(request)
     } catch (error) {
       if (error instanceof AuthApiUnavailableError) throw error
       throw new Unauthorized()

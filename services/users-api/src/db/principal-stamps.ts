@@ -71,13 +71,17 @@ export function redisPrincipalStamps(
   const client = redis as Redis & RedisWithStamps
   const userKey = (id: string) => `${prefix}principal:u:${id}`
   const sessionKey = (id: string) => `${prefix}principal:s:${id}`
+  // A new stamp is this process's random nonce and a counter: unique across replicas and
+  // restarts without drawing random bytes on every request.
+  const nonce = randomBytes(12).toString('base64url')
+  let counter = 0
 
   const stamps: PrincipalStamps = {
     async read(userId, sessionId) {
       // While Redis is away, read MongoDB at once instead of waiting for a reconnect.
       if (client.status !== 'ready') return undefined
       try {
-        const fresh = randomBytes(12).toString('base64url')
+        const fresh = `${nonce}.${(++counter).toString(36)}`
         const [user, session] = await client.principalStampsRead(
           userKey(userId),
           sessionKey(sessionId),
