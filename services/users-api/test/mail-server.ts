@@ -16,7 +16,7 @@ export type MailServerMode = 'accept' | 'stall'
 /**
  * A real SMTP server on a local port that keeps what it receives: tests read links and tokens
  * from the delivered mail. It can stop (connections refused), come back on the same port, or
- * stall (accept connections and never greet).
+ * stall (accept connections and never greet; on a connection already open, never answer).
  */
 export class TestMailServer {
   readonly received: ReceivedMail[] = []
@@ -36,6 +36,11 @@ export class TestMailServer {
       logger: false,
       onConnect: (_session, callback) => {
         // A stalled server: the connection stays open and silent.
+        if (this.mode === 'stall') return
+        callback()
+      },
+      // A connection opened before the stall (a sender's pool keeps one) goes silent too.
+      onMailFrom: (_address, _session, callback) => {
         if (this.mode === 'stall') return
         callback()
       },

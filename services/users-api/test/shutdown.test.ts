@@ -204,7 +204,7 @@ describe('SIGTERM', () => {
 
   it('finishes 18 logins in flight at SIGTERM before closing MongoDB, Redis and the auth-api pool', async () => {
     const auth = await startProcess('auth-api', { INTERNAL_API_TOKEN: credential, ...cheapArgon2 })
-    const proxy = await holdingProxy(auth.url, '/v1/passwords/verify')
+    const proxy = await holdingProxy(auth.url, '/v1/logins')
     const prefix = `test:shutdown:${randomUUID().slice(0, 8)}:`
     const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
     try {

@@ -48,6 +48,10 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   const store = outboxQueries(options.db)
   const transport = createTransport({
     url: options.smtpUrl,
+    // One connection kept open and reused: a connection, greeting and EHLO per mail cost
+    // more CPU than the mail itself.
+    pool: true,
+    maxConnections: 1,
     ...(options.smtpUser
       ? { auth: { user: options.smtpUser, pass: options.smtpPassword ?? '' } }
       : {}),
