@@ -84,6 +84,22 @@ async function observe<R>(run: Run, name: Scenario, measure: () => Promise<R>) {
   return { result, usage, before, after: await scrapeBoth() }
 }
 
+/**
+ * Waits (60 s at most) until users-api has delivered every mail it queued: the mails of
+ * signups are the signups' cost, not that of whatever is measured next.
+ */
+async function settleMail(run: Run): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const m = await scrape(`${run.stack.usersUrl}/metrics`)
+    const count = (name: string) => m?.get(name) ?? 0
+    const done = count('mail_sent_total') + count('mail_failed_total')
+    if (m && done >= count('mail_queued_total')) return
+    await sleep(200)
+  }
+  say('  (mail still queued after 60 s)')
+}
+
 async function runClosed(run: Run, name: ClosedScenario): Promise<void> {
   const { plan, stack, traffic } = run
   const target = name === 'login-half' ? 'login' : name
@@ -105,6 +121,7 @@ async function runClosed(run: Run, name: ClosedScenario): Promise<void> {
   say(
     `  ${(ok / elapsedS).toFixed(1)} req/s, p50 ${l.p50?.toFixed(2) ?? '–'} ms, p99 ${l.p99?.toFixed(2) ?? '–'} ms, non-2xx ${responses - ok}${cpuText(o.usage)}`,
   )
+  if (target === 'signup') await settleMail(run)
   await sleep(plan.pauseMs)
 }
 
@@ -159,6 +176,7 @@ async function ensureAccounts(run: Run, name: ClosedScenario, accounts: number):
     const have = traffic.accounts.length
     throw new Error(`seeding: ${have} of ${goal} accounts, last answers ${JSON.stringify(answers)}`)
   }
+  await settleMail(run)
 }
 
 /** argon2 alone, in a process of its own whose libuv pool has auth-api's size. */
