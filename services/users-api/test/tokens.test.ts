@@ -19,6 +19,30 @@ describe('access-token verification', () => {
     problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
   })
 
+  it('remembers a verified token byte for byte only, and not past its expiry', async () => {
+    // auth-api's clock runs just under 15 minutes behind: its tokens expire in about 2 s.
+    const pair = await startPair({ authNow: () => Date.now() - 15 * 60_000 + 2000 })
+    const s = await signup(pair.users, 'remembered@example.com')
+    expect((await get(pair.users, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+    const [headerPart, payloadPart, signature] = s.accessToken.split('.') as [
+      string,
+      string,
+      string,
+    ]
+    const claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString()) as object
+    const otherPayload = base64url.encode(JSON.stringify({ ...claims, roles: ['admin'] }))
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'AB' : 'AA'}`
+    for (const forged of [
+      `${headerPart}.${otherPayload}.${signature}`,
+      `${headerPart}.${payloadPart}.${flipped}`,
+      `${s.accessToken}.`,
+    ]) {
+      problem(await get(pair.users, '/v1/users/me', forged), 401, 'UNAUTHORIZED')
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
+  })
+
   it.each([
     ['issuer', { JWT_ISSUER: 'someone-else' }],
     ['audience', { JWT_AUDIENCE: 'another-api' }],
