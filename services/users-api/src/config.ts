@@ -72,7 +72,7 @@ export const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(
     Type.String({
       description:
-        'Redis for throttling state shared by replicas; unset: counters live in this process (one replica only).',
+        'Redis for throttling state shared by replicas, and for the stamps that let each replica cache the callers of authenticated requests; unset: counters live in this process (one replica only) and every authenticated request reads MongoDB.',
     }),
   ),
   REDIS_PREFIX: Type.String({
