@@ -7,9 +7,11 @@ import {
   AuthApiRejectedError,
   AuthApiUnavailableError,
 } from '@users-auth/auth-contract'
+import { Redis } from 'ioredis'
 import { redactConnectionString } from 'mongodb-connection-string-url'
 import { loadConfig, type Config } from './config.js'
 import { isDatabaseUnavailable, openDatabase, type Database } from './db/database.js'
+import { redisPrincipalStamps, type PrincipalStamps } from './db/principal-stamps.js'
 import { normalizeEmail } from './domain/accounts.js'
 import { AdminRefused, ensureAdmin } from './domain/admin-bootstrap.js'
 
@@ -73,7 +75,20 @@ if (password.length === 0) fail('no password on standard input')
 
 const mongoAt = `MongoDB at ${redactConnectionString(mongodbUri)}`
 const authApiAt = `auth-api at ${config.authApi.url}`
-const db = await connect(mongodbUri, config.mongodbTimeoutMs)
+// With the service's Redis, a promotion reaches the principals its replicas cache at once.
+const redis = config.redis.url
+  ? new Redis(config.redis.url, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 1000,
+      commandTimeout: 2000,
+    })
+  : undefined
+redis?.on('error', () => undefined)
+const db = await connect(
+  mongodbUri,
+  config.mongodbTimeoutMs,
+  redis ? redisPrincipalStamps(redis, config.redis.prefix) : undefined,
+)
 const authApi = new AuthApiClient({
   baseUrl: config.authApi.url,
   credential: config.authApi.credential,
@@ -92,14 +107,20 @@ try {
   fail(explain(error))
 } finally {
   await Promise.all([db.close(), authApi.close()])
+  redis?.disconnect()
 }
 
 /** The database once it answers, or a failure naming where it is and why it did not. */
-async function connect(uri: string, timeoutMs: number): Promise<Database> {
+async function connect(
+  uri: string,
+  timeoutMs: number,
+  principalStamps: PrincipalStamps | undefined,
+): Promise<Database> {
   let lastError: unknown
   const database = openDatabase({
     uri,
     timeoutMs,
+    ...(principalStamps ? { principalStamps } : {}),
     onError: (error) => {
       lastError = error
     },

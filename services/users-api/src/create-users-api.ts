@@ -35,6 +35,8 @@ export async function createUsersApi(
     ? new Redis(config.redis.url, {
         maxRetriesPerRequest: 1,
         connectTimeout: 1000,
+        // A Redis that accepts and never answers must not hold a request (or a logout) forever.
+        commandTimeout: 2000,
         // Commands issued together travel together: one round trip per throttle step.
         enableAutoPipelining: true,
       })

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { createServer, Socket, type Server } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +24,7 @@ const redisUrl = 'redis://127.0.0.1:6379'
 let redis: Redis
 let prefix = ''
 const apps: FastifyInstance[] = []
+const servers: Server[] = []
 
 beforeAll(async () => {
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
@@ -33,16 +36,47 @@ afterAll(() => {
 })
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close()
+  for (const server of servers.splice(0)) server.close()
   const keys = await redis.keys(`${prefix}*`)
   if (keys.length > 0) await redis.del(...keys)
 })
 
-async function twoReplicas(): Promise<{ pair: Pair; a: FastifyInstance; b: FastifyInstance }> {
+/**
+ * A TCP path to Redis that holds back, for `delay.ms`, what a client sends about session
+ * stamps (order kept), and tells when it does: a slow Redis for one replica.
+ */
+async function slowStampPath(delay: { ms: number; seen?: () => void }): Promise<string> {
+  const server = createServer((client) => {
+    const upstream = new Socket()
+    client.on('error', () => undefined)
+    upstream.on('error', () => client.destroy())
+    upstream.connect(6379, '127.0.0.1')
+    let chain = Promise.resolve()
+    client.on('data', (chunk) => {
+      const ms = chunk.includes('principal:s:') ? delay.ms : 0
+      if (ms > 0) delay.seen?.()
+      chain = chain
+        .then(() => (ms > 0 ? sleep(ms) : undefined))
+        .then(() => void upstream.write(chunk))
+    })
+    upstream.pipe(client)
+    client.on('close', () => upstream.destroy())
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('no address')
+  return `redis://127.0.0.1:${String(address.port)}`
+}
+
+async function twoReplicas(
+  bRedisUrl = redisUrl,
+): Promise<{ pair: Pair; a: FastifyInstance; b: FastifyInstance }> {
   prefix = `test:users-auth:principal:${randomUUID()}:`
   const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, RATE_LIMIT_IP_MAX: '1000' }
   const pair = await startPair({ usersEnv: env })
   apps.push(pair.users, pair.auth)
-  const b = await startReplica(pair, env)
+  const b = await startReplica(pair, { ...env, REDIS_URL: bRedisUrl })
   apps.push(b)
   return { pair, a: pair.users, b }
 }
@@ -121,6 +155,47 @@ describe('the cached caller of an authenticated request', () => {
     expect(renamed.statusCode).toBe(200)
     const res = await post(b, '/v1/auth/refresh', { refreshToken })
     expect(res.json<{ user: { name: string } }>().user.name).toBe('Changed')
+  })
+
+  it('never caches a session a refresh read before a logout on the other replica', async () => {
+    const delay: { ms: number; seen?: () => void } = { ms: 0 }
+    const { a, b } = await twoReplicas(await slowStampPath(delay))
+    const s = await signup(a, 'cache-refresh-race@example.com')
+    // b reads the session for a refresh; its stamp read then waits while a logs out.
+    delay.ms = 300
+    const stampReadSent = new Promise<void>((resolve) => (delay.seen = resolve))
+    const refreshing = post(b, '/v1/auth/refresh', { refreshToken: s.refreshToken })
+    await stampReadSent
+    delay.seen = undefined
+    expect((await post(a, '/v1/auth/logout', {}, s.accessToken)).statusCode).toBe(204)
+    expect((await refreshing).statusCode).toBe(401)
+    delay.ms = 0
+    for (let i = 0; i < 5; i++) {
+      expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+    }
+  })
+
+  it('drops what it cached when its Redis connection is lost (a failover, a restore)', async () => {
+    const proxy = new FaultProxy({ host: '127.0.0.1', port: 6379 })
+    const proxied = `redis://${(await proxy.start()).replace(/^[a-z]+:\/\//, '')}`
+    try {
+      const { a, b } = await twoReplicas(proxied)
+      const s = await signup(a, 'cache-failover@example.com')
+      await warm(b, s.accessToken)
+      const stamps = await redis.keys(`${prefix}principal:*`)
+      const before = await Promise.all(stamps.map(async (key) => [key, await redis.get(key)]))
+      expect((await post(a, '/v1/auth/logout', {}, s.accessToken)).statusCode).toBe(204)
+      // A Redis that comes back with the stamps from before the logout (an asynchronous
+      // replica promoted, a snapshot restored): b's connection drops and comes back.
+      for (const [key, value] of before) await redis.set(key ?? '', value ?? '', 'PX', 600_000)
+      proxy.cut()
+      await sleep(300)
+      for (let i = 0; i < 3; i++) {
+        expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
+      }
+    } finally {
+      await proxy.stop()
+    }
   })
 
   it('refuses a disabled account on the other replica on its next request', async () => {

@@ -5,6 +5,12 @@ import type { Redis } from 'ioredis'
 export interface Stamps {
   user: string
   session: string
+  /**
+   * This process's connection to Redis: it changes whenever the connection is lost, so that
+   * nothing cached before a Redis failover or restore (which may bring back stamps a write had
+   * deleted) is used after it.
+   */
+  connection: number
 }
 
 /** Whose cached principals a change makes stale: every session of a user, or one session. */
@@ -75,6 +81,13 @@ export function redisPrincipalStamps(
   // restarts without drawing random bytes on every request.
   const nonce = randomBytes(12).toString('base64url')
   let counter = 0
+  let connection = 0
+  const lost = () => {
+    connection += 1
+  }
+  redis.on('close', lost)
+  redis.on('reconnecting', lost)
+  redis.on('end', lost)
 
   const stamps: PrincipalStamps = {
     async read(userId, sessionId) {
@@ -82,13 +95,15 @@ export function redisPrincipalStamps(
       if (client.status !== 'ready') return undefined
       try {
         const fresh = `${nonce}.${(++counter).toString(36)}`
+        const during = connection
         const [user, session] = await client.principalStampsRead(
           userKey(userId),
           sessionKey(sessionId),
           fresh,
           ttlMs,
         )
-        return { user, session }
+        // Read across a reconnect: no telling which Redis answered.
+        return during === connection ? { user, session, connection } : undefined
       } catch {
         return undefined
       }
@@ -105,9 +120,13 @@ export function redisPrincipalStamps(
     async around(stale, write) {
       // Redis away: refuse before anything changes (the error maps to 503).
       await stamps.invalidate(stale)
-      const result = await write()
-      await stamps.invalidate(stale)
-      return result
+      try {
+        return await write()
+      } finally {
+        // Even after a write that failed (it may have landed); tried twice, then the caller
+        // learns of it (503) and entries made meanwhile end with their age limit.
+        await stamps.invalidate(stale).catch(() => stamps.invalidate(stale))
+      }
     },
   }
   return stamps

@@ -70,9 +70,16 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
             expiresAt: { $gt: now },
             createdAt: { $gt: startedAfter },
           },
-          { projection: { credentialVersion: 1, expiresAt: 1, createdAt: 1 } },
+          // Never a secondary's older view: what this returns may be cached (principal cache).
+          {
+            projection: { credentialVersion: 1, expiresAt: 1, createdAt: 1 },
+            readPreference: 'primary',
+          },
         ),
-        userCollection().findOne({ _id: owner }, { projection: sessionUserFields }),
+        userCollection().findOne(
+          { _id: owner },
+          { projection: sessionUserFields, readPreference: 'primary' },
+        ),
       ])
       return session && user ? { session, user } : undefined
     },

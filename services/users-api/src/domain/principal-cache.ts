@@ -10,9 +10,12 @@ export interface LiveSession<T> {
 interface Entry<T> extends LiveSession<T> {
   userId: string
   stamps: Stamps
+  /** performance.now() when it was read from MongoDB. */
+  readAt: number
 }
 
-const sameStamps = (a: Stamps, b: Stamps) => a.user === b.user && a.session === b.session
+const sameStamps = (a: Stamps, b: Stamps) =>
+  a.user === b.user && a.session === b.session && a.connection === b.connection
 
 /**
  * The callers of authenticated requests, kept in this process while the shared stamps of their
@@ -22,7 +25,15 @@ const sameStamps = (a: Stamps, b: Stamps) => a.user === b.user && a.session === 
  */
 export function createPrincipalCache<T>(
   stamps: PrincipalStamps,
-  options: { maxEntries: number; maxLifetimeMs: number },
+  options: {
+    maxEntries: number
+    maxLifetimeMs: number
+    /**
+     * How long an entry may be used at all: a bound on staleness should Redis lose a write's
+     * invalidation (a failure between a write and its second invalidation).
+     */
+    maxAgeMs: number
+  },
 ) {
   // Insertion order is use order: the first key is the least recently used.
   const entries = new Map<string, Entry<T>>()
@@ -44,7 +55,7 @@ export function createPrincipalCache<T>(
       const current = await stamps.read(userId, sessionId)
       const entry = entries.get(sessionId)
       if (current && entry && entry.userId === userId && sameStamps(entry.stamps, current)) {
-        if (live(entry, now)) {
+        if (live(entry, now) && performance.now() - entry.readAt < options.maxAgeMs) {
           entries.delete(sessionId)
           entries.set(sessionId, entry)
           return entry.found
@@ -54,7 +65,7 @@ export function createPrincipalCache<T>(
       const fresh = await read()
       if (!fresh || !live(fresh, now)) return undefined
       if (current) {
-        entries.set(sessionId, { ...fresh, userId, stamps: current })
+        entries.set(sessionId, { ...fresh, userId, stamps: current, readAt: performance.now() })
         if (entries.size > options.maxEntries) {
           const oldest = entries.keys().next()
           if (!oldest.done) entries.delete(oldest.value)

@@ -90,6 +90,7 @@ export function createSessions(deps: DomainDeps) {
   const principals = createPrincipalCache<Found>(deps.db.principalStamps, {
     maxEntries: 10_000,
     maxLifetimeMs: deps.sessionMaxLifetimeMs,
+    maxAgeMs: 60_000,
   })
 
   function claimsOf(
@@ -142,26 +143,30 @@ export function createSessions(deps: DomainDeps) {
   }
 
   /**
+   * The live session and its user, from the principal cache or, when its stamps moved, from
+   * MongoDB. Both are read inside the cache's `read`, after the stamps: an entry never holds
+   * anything read before them (a session read earlier may have been revoked in between).
+   */
+  function liveSession(sessionId: string, userId: string, now: Date): Promise<Found | undefined> {
+    return principals.resolve(sessionId, userId, now, async () => {
+      const read = await store.findLiveWithUser(
+        sessionId,
+        userId,
+        now,
+        new Date(now.getTime() - deps.sessionMaxLifetimeMs),
+      )
+      if (!read) return undefined
+      const { expiresAt, createdAt } = read.session
+      return { expiresAt, createdAt, found: shared(read) }
+    })
+  }
+
+  /**
    * The session's user, if it exists, is not disabled, and no credential changed since the
-   * session began. A refresh reads the session itself; its user may come from the cache.
+   * session (as the caller just read it) began.
    */
   async function currentUser(session: SessionState, now: Date): Promise<SessionUser | undefined> {
-    const { expiresAt, createdAt } = session
-    const found = await principals.resolve(
-      session._id,
-      session.userId.toString(),
-      now,
-      async () => {
-        const user = await users.findById(session.userId)
-        if (!user) return undefined
-        const read = {
-          session: { credentialVersion: versionOf(session), expiresAt, createdAt },
-          user,
-        }
-        return { expiresAt, createdAt, found: shared(read) }
-      },
-    )
-    const user = found?.user
+    const user = (await liveSession(session._id, session.userId.toString(), now))?.user
     if (!user || user.disabled === true || versionOf(user) !== versionOf(session)) return undefined
     return user
   }
@@ -328,18 +333,7 @@ export function createSessions(deps: DomainDeps) {
      */
     async resolve(sessionId: string, userId: string): Promise<Principal | undefined> {
       if (typeof sessionId !== 'string' || typeof userId !== 'string') return undefined
-      const now = deps.now()
-      const found = await principals.resolve(sessionId, userId, now, async () => {
-        const read = await store.findLiveWithUser(
-          sessionId,
-          userId,
-          now,
-          new Date(now.getTime() - deps.sessionMaxLifetimeMs),
-        )
-        if (!read) return undefined
-        const { expiresAt, createdAt } = read.session
-        return { expiresAt, createdAt, found: shared(read) }
-      })
+      const found = await liveSession(sessionId, userId, deps.now())
       if (
         !found ||
         found.user.disabled === true ||
