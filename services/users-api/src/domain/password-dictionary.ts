@@ -1,0 +1,291 @@
+import { createRequire } from 'node:module'
+import {
+  MatcherBaseClass,
+  type DefaultFeedbackFunction,
+  type DefaultScoringFunction,
+  type DictionaryMatch,
+  type L33tMatch,
+  type Matcher,
+  type MatchOptions,
+  type Options,
+  type UserInputsOptions,
+} from '@zxcvbn-ts/core'
+
+/**
+ * zxcvbn's dictionary matchers (plain, l33t, reversed, and the ones inside its word-sequence
+ * matcher) look every substring up in each of the 20 ranked dictionaries in turn: ~6,000
+ * property reads per pass over 24 characters, six passes per password, ~3 ms of CPU. These
+ * replace them under the same names, so zxcvbn calls them in its own order and scores,
+ * explains and sequences their matches itself: one Map lookup per substring gives every
+ * dictionary's rank of that word at once.
+ *
+ * A word's entries keep only the dictionaries that rank it better than every dictionary before
+ * them. zxcvbn's search over match sequences (scoring/index) skips a match when one already
+ * seen ends at the same index with no more guesses and no longer a sequence; a match with the
+ * same span and token as an earlier one and a higher rank is always such a match, so leaving
+ * it out changes no result, warning or sequence.
+ */
+
+// The pieces of zxcvbn's own matching and feedback that its package does not export. The
+// version is pinned in package.json; a renamed file fails here, when the service loads.
+const zxcvbnRequire = createRequire(import.meta.url)
+const zxcvbnPart = (path: string): unknown => zxcvbnRequire(`@zxcvbn-ts/core/dist/${path}.cjs`)
+
+interface IndexedChange {
+  i: number
+  letter: string
+  substitution: string
+}
+interface PasswordWithSubs {
+  password: string
+  changes: IndexedChange[]
+  isFullSubstitution: boolean
+}
+type GetCleanPasswords = (
+  password: string,
+  limit: number,
+  trieRoot: Options['trieNodeRoot'],
+) => PasswordWithSubs[]
+interface DictionaryPass {
+  match(matchOptions: MatchOptions): DictionaryMatch[]
+}
+interface WordSequenceMatching extends MatcherBaseClass {
+  dictionary: DictionaryPass
+  dictionaryL33t: DictionaryPass
+  dictionaryReverse: DictionaryPass
+  match(matchOptions: MatchOptions): ReturnType<MatcherBaseClass['match']>
+}
+type WordSequenceConstructor = new (options: Options) => WordSequenceMatching
+
+const getCleanPasswords = zxcvbnPart(
+  'matcher/dictionary/variants/matching/unmunger/getCleanPasswords',
+) as GetCleanPasswords
+const MatchWordSequence = zxcvbnPart('matcher/wordSequence/matching') as WordSequenceConstructor
+const builtIn = (pattern: string): Pick<Matcher, 'feedback' | 'scoring'> => ({
+  feedback: zxcvbnPart(`matcher/${pattern}/feedback`) as DefaultFeedbackFunction,
+  scoring: zxcvbnPart(`matcher/${pattern}/scoring`) as DefaultScoringFunction,
+})
+
+interface Entry {
+  dictionaryName: string
+  rank: number
+  /** What zxcvbn's dictionary scoring multiplies: the rank, or its fixed diceware figure. */
+  base: number
+}
+
+interface Lexicon {
+  /** Each word's entries in dictionary order, each ranking it strictly better than the last. */
+  words: Map<string, Entry[]>
+  maxWordLength: number
+}
+
+export type Dictionaries = Record<string, readonly (string | number)[]>
+
+function buildLexicon(dictionaries: Dictionaries): Lexicon {
+  const words = new Map<string, Entry[]>()
+  let maxWordLength = 0
+  for (const [dictionaryName, list] of Object.entries(dictionaries)) {
+    // As zxcvbn ranks a list: from 1, a repeated word taking its last place.
+    const ranks = new Map<string, number>()
+    list.forEach((word, index) => ranks.set(String(word), index + 1))
+    for (const [word, rank] of ranks) {
+      maxWordLength = Math.max(maxWordLength, word.length)
+      const base = dictionaryName === 'diceware' ? 6 ** 5 / 2 : rank
+      const entries = words.get(word)
+      if (!entries) words.set(word, [{ dictionaryName, rank, base }])
+      else if (base < entries[entries.length - 1]!.base) {
+        entries.push({ dictionaryName, rank, base })
+      }
+    }
+  }
+  return { words, maxWordLength }
+}
+
+// zxcvbn's user inputs are a plain object: only its own keys are words.
+function userRank(user: UserInputsOptions | undefined, word: string): number | undefined {
+  return user && Object.hasOwn(user.rankedDictionary, word) ? user.rankedDictionary[word] : undefined
+}
+
+/**
+ * The matches zxcvbn's plain dictionary matcher reports that can change its result, in its
+ * order. `wanted` narrows the substrings looked at (the l33t pass only needs those holding a
+ * substitution).
+ */
+function dictionaryMatches(
+  password: string,
+  lexicon: Lexicon,
+  user: UserInputsOptions | undefined,
+  wanted?: (i: number, j: number) => boolean,
+): DictionaryMatch[] {
+  const matches: DictionaryMatch[] = []
+  const length = password.length
+  const lower = password.toLowerCase()
+  const width = Math.max(lexicon.maxWordLength, user?.rankedDictionaryMaxWordSize ?? 0)
+  const push = (i: number, j: number, word: string, rank: number, dictionaryName: string) => {
+    matches.push({
+      pattern: 'dictionary',
+      i,
+      j,
+      token: password.slice(i, j + 1),
+      matchedWord: word,
+      rank,
+      dictionaryName,
+      reversed: false,
+      l33t: false,
+    })
+  }
+  for (let i = 0; i < length; i += 1) {
+    for (let j = i; j < length; j += 1) {
+      if (j - i + 1 > width && !(i === 0 && j === length - 1)) break
+      if (wanted && !wanted(i, j)) continue
+      const word = lower.slice(i, j + 1)
+      let best = Infinity
+      for (const entry of lexicon.words.get(word) ?? []) {
+        push(i, j, word, entry.rank, entry.dictionaryName)
+        best = entry.base
+      }
+      const rank = userRank(user, word)
+      if (rank !== undefined && rank < best) push(i, j, word, rank, 'userInputs')
+    }
+  }
+  return matches
+}
+
+function reversedMatches(
+  password: string,
+  lexicon: Lexicon,
+  user: UserInputsOptions | undefined,
+): DictionaryMatch[] {
+  const reversed = password.split('').reverse().join('')
+  return dictionaryMatches(reversed, lexicon, user).map((match) => ({
+    ...match,
+    token: match.token.split('').reverse().join(''),
+    reversed: true,
+    i: password.length - 1 - match.j,
+    j: password.length - 1 - match.i,
+  }))
+}
+
+// zxcvbn's l33t matcher's mapping of a match in a substituted password back onto the typed one.
+function unsubstituted(subbed: PasswordWithSubs, i: number, j: number) {
+  let iUnsubbed = i
+  let jUnsubbed = j
+  const subs: { letter: string; substitution: string }[] = []
+  const subDisplay: string[] = []
+  const seen = new Set<string>()
+  for (const change of subbed.changes) {
+    if (change.i < i) {
+      const diff = change.substitution.length - change.letter.length
+      iUnsubbed += diff
+      jUnsubbed += diff
+    } else if (change.i <= j) {
+      jUnsubbed += change.substitution.length - change.letter.length
+      const key = `${change.letter}-${change.substitution}`
+      if (!seen.has(key)) {
+        seen.add(key)
+        subs.push({ letter: change.letter, substitution: change.substitution })
+        subDisplay.push(`${change.substitution} -> ${change.letter}`)
+      }
+    }
+  }
+  return { i: iUnsubbed, j: jUnsubbed, subs, subDisplay: subDisplay.join(', ') }
+}
+
+// Which substrings of a substituted password can give a match zxcvbn's l33t matcher keeps: those
+// holding a change, and the whole (a full-length match ends its search). That a substring
+// without a change gives none holds when lower-casing is per character and keeps the length,
+// which ASCII guarantees; other passwords are looked at whole, as zxcvbn does.
+function worthLookingUp(subbed: PasswordWithSubs): ((i: number, j: number) => boolean) | undefined {
+  const { password, changes } = subbed
+  if (!/^[\x00-\x7f]*$/.test(password)) return undefined
+  // changesUpTo[k]: how many substituted characters precede index k.
+  const changesUpTo = new Uint16Array(password.length + 1)
+  const changed = new Uint8Array(password.length)
+  for (const change of changes) changed.fill(1, change.i, change.i + change.letter.length)
+  for (let k = 0; k < password.length; k += 1) changesUpTo[k + 1] = changesUpTo[k]! + changed[k]!
+  const last = password.length - 1
+  return (i, j) => changesUpTo[j + 1]! > changesUpTo[i]! || (i === 0 && j === last)
+}
+
+// zxcvbn's l33t matcher keeps only matches that hold a substitution (a match without one is
+// the plain matcher's) and that are longer than one character.
+function l33tMatches(
+  password: string,
+  options: Options,
+  lexicon: Lexicon,
+  user: UserInputsOptions | undefined,
+): L33tMatch[] {
+  const matches: L33tMatch[] = []
+  let hasFullMatch = false
+  const variants = getCleanPasswords(password, options.l33tMaxSubstitutions, options.trieNodeRoot)
+  for (const subbed of variants) {
+    if (hasFullMatch) break
+    for (const match of dictionaryMatches(subbed.password, lexicon, user, worthLookingUp(subbed))) {
+      const extras = unsubstituted(subbed, match.i, match.j)
+      if (!hasFullMatch) hasFullMatch = extras.i === 0 && extras.j === password.length - 1
+      const token = password.slice(extras.i, extras.j + 1)
+      const l33tMatch: L33tMatch = { ...match, l33t: true, token, ...extras }
+      const included = matches.some(
+        (seen) =>
+          seen.i === l33tMatch.i &&
+          seen.j === l33tMatch.j &&
+          seen.dictionaryName === l33tMatch.dictionaryName &&
+          seen.matchedWord === l33tMatch.matchedWord,
+      )
+      if (token.toLowerCase() !== match.matchedWord && !included) matches.push(l33tMatch)
+    }
+  }
+  return matches.filter((match) => match.token.length > 1)
+}
+
+/**
+ * Custom matchers for `new ZxcvbnFactory(options, …)` that stand in for zxcvbn's dictionary,
+ * l33t, reversed and word-sequence matchers over `dictionaries`; the factory then needs no
+ * `dictionary` option. User inputs are matched as zxcvbn matches them.
+ */
+export function dictionaryMatchers(dictionaries: Dictionaries): Record<string, Matcher> {
+  const lexicon = buildLexicon(dictionaries)
+
+  class Plain extends MatcherBaseClass {
+    match({ password, userInputsOptions }: MatchOptions) {
+      return dictionaryMatches(password, lexicon, userInputsOptions)
+    }
+  }
+  class L33t extends MatcherBaseClass {
+    match({ password, userInputsOptions }: MatchOptions) {
+      return l33tMatches(password, this.options, lexicon, userInputsOptions)
+    }
+  }
+  class Reversed extends MatcherBaseClass {
+    match({ password, userInputsOptions }: MatchOptions) {
+      return reversedMatches(password, lexicon, userInputsOptions)
+    }
+  }
+  // zxcvbn's own word-sequence matcher, its three passes reading only the word-sequence
+  // dictionaries (numbers, days, months…) and, as in zxcvbn, no user inputs.
+  class WordSequence extends MatchWordSequence {
+    constructor(options: Options) {
+      super(options)
+      const sequences = buildLexicon(
+        Object.fromEntries(
+          Object.entries(dictionaries).filter(([name]) => options.isWordSequence(name)),
+        ),
+      )
+      this.dictionary = { match: ({ password }) => dictionaryMatches(password, sequences, undefined) }
+      this.dictionaryL33t = {
+        match: ({ password }) => l33tMatches(password, options, sequences, undefined),
+      }
+      this.dictionaryReverse = {
+        match: ({ password }) => reversedMatches(password, sequences, undefined),
+      }
+    }
+  }
+
+  const dictionary = builtIn('dictionary')
+  return {
+    dictionary: { ...dictionary, Matching: Plain },
+    dictionaryL33t: { ...dictionary, Matching: L33t },
+    dictionaryReverse: { ...dictionary, Matching: Reversed },
+    wordSequence: { ...builtIn('wordSequence'), Matching: WordSequence },
+  }
+}
