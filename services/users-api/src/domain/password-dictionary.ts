@@ -6,6 +6,7 @@ import {
   type DictionaryMatch,
   type L33tMatch,
   type Matcher,
+  type MatchEstimated,
   type MatchOptions,
   type Options,
   type UserInputsOptions,
@@ -61,6 +62,11 @@ const getCleanPasswords = zxcvbnPart(
   'matcher/dictionary/variants/matching/unmunger/getCleanPasswords',
 ) as GetCleanPasswords
 const MatchWordSequence = zxcvbnPart('matcher/wordSequence/matching') as WordSequenceConstructor
+const estimate = zxcvbnPart('scoring/estimate') as (
+  options: Options,
+  match: DictionaryMatch,
+  password: string,
+) => MatchEstimated
 const builtIn = (pattern: string): Pick<Matcher, 'feedback' | 'scoring'> => ({
   feedback: zxcvbnPart(`matcher/${pattern}/feedback`) as DefaultFeedbackFunction,
   scoring: zxcvbnPart(`matcher/${pattern}/scoring`) as DefaultScoringFunction,
@@ -73,43 +79,102 @@ interface Entry {
   base: number
 }
 
-interface Lexicon {
-  /** Each word's entries in dictionary order, each ranking it strictly better than the last. */
-  words: Map<string, Entry[]>
-  maxWordLength: number
-}
-
 export type Dictionaries = Record<string, readonly (string | number)[]>
 
-function buildLexicon(dictionaries: Dictionaries): Lexicon {
-  const words = new Map<string, Entry[]>()
-  let maxWordLength = 0
-  for (const [dictionaryName, list] of Object.entries(dictionaries)) {
-    // As zxcvbn ranks a list: from 1, a repeated word taking its last place.
-    const ranks = new Map<string, number>()
-    list.forEach((word, index) => ranks.set(String(word), index + 1))
-    for (const [word, rank] of ranks) {
-      maxWordLength = Math.max(maxWordLength, word.length)
-      const base = dictionaryName === 'diceware' ? 6 ** 5 / 2 : rank
-      const entries = words.get(word)
-      if (!entries) words.set(word, [{ dictionaryName, rank, base }])
-      else if (base < entries[entries.length - 1]!.base) {
-        entries.push({ dictionaryName, rank, base })
+/**
+ * Every word of the dictionaries in a trie over UTF-16 units, so that the substrings starting
+ * at one index are looked up together, one step per character, and the search stops where no
+ * word goes on. A word's entries are in dictionary order, each ranking it strictly better than
+ * the one before.
+ */
+class Lexicon {
+  // Node 0 is the root; a node's children are contiguous and sorted by their unit.
+  private readonly firstChild: Int32Array
+  private readonly childCount: Int32Array
+  private readonly unit: Uint16Array
+  private readonly entries: (Entry[] | undefined)[]
+  readonly maxWordLength: number
+
+  constructor(dictionaries: Dictionaries) {
+    const words = new Map<string, Entry[]>()
+    for (const [dictionaryName, list] of Object.entries(dictionaries)) {
+      // As zxcvbn ranks a list: from 1, a repeated word taking its last place.
+      const ranks = new Map<string, number>()
+      list.forEach((word, index) => ranks.set(String(word), index + 1))
+      for (const [word, rank] of ranks) {
+        const base = dictionaryName === 'diceware' ? 6 ** 5 / 2 : rank
+        const entries = words.get(word)
+        if (!entries) words.set(word, [{ dictionaryName, rank, base }])
+        else if (base < entries[entries.length - 1]!.base) {
+          entries.push({ dictionaryName, rank, base })
+        }
       }
     }
+    const sorted = [...words.keys()].sort()
+    this.maxWordLength = sorted.reduce((max, word) => Math.max(max, word.length), 0)
+    // Breadth first: node k covers sorted[lo[k]..hi[k]), the words sharing its depth[k] units.
+    const lo = [0]
+    const hi = [sorted.length]
+    const depth = [0]
+    const unit = [0]
+    const firstChild: number[] = []
+    const childCount: number[] = []
+    const entries: (Entry[] | undefined)[] = []
+    for (let node = 0; node < lo.length; node += 1) {
+      let from = lo[node]!
+      const to = hi[node]!
+      const at = depth[node]!
+      entries.push(sorted[from]!.length === at ? words.get(sorted[from++]!) : undefined)
+      firstChild.push(lo.length)
+      while (from < to) {
+        const code = sorted[from]!.charCodeAt(at)
+        let end = from + 1
+        while (end < to && sorted[end]!.charCodeAt(at) === code) end += 1
+        lo.push(from)
+        hi.push(end)
+        depth.push(at + 1)
+        unit.push(code)
+        from = end
+      }
+      childCount.push(lo.length - firstChild[node]!)
+    }
+    this.firstChild = Int32Array.from(firstChild)
+    this.childCount = Int32Array.from(childCount)
+    this.unit = Uint16Array.from(unit)
+    this.entries = entries
   }
-  return { words, maxWordLength }
-}
 
-// zxcvbn's user inputs are a plain object: only its own keys are words.
-function userRank(user: UserInputsOptions | undefined, word: string): number | undefined {
-  return user && Object.hasOwn(user.rankedDictionary, word) ? user.rankedDictionary[word] : undefined
+  /** The node one unit below `node`, or -1. */
+  step(node: number, code: number): number {
+    let low = this.firstChild[node]!
+    let high = low + this.childCount[node]! - 1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const found = this.unit[middle]!
+      if (found === code) return middle
+      if (found < code) low = middle + 1
+      else high = middle - 1
+    }
+    return -1
+  }
+
+  entriesAt(node: number): Entry[] | undefined {
+    return this.entries[node]
+  }
+
+  /** The lowest base any dictionary gives `word`. */
+  bestBase(word: string): number {
+    let node = 0
+    for (let k = 0; k < word.length && node >= 0; k += 1) node = this.step(node, word.charCodeAt(k))
+    const entries = node >= 0 ? this.entries[node] : undefined
+    return entries ? entries[entries.length - 1]!.base : Infinity
+  }
 }
 
 /**
- * The matches zxcvbn's plain dictionary matcher reports that can change its result, in its
- * order. `wanted` narrows the substrings looked at (the l33t pass only needs those holding a
- * substitution).
+ * The matches zxcvbn's plain dictionary matcher reports that can change its result; zxcvbn
+ * sorts them by span, where each dictionary's come before the user inputs' as in its own order.
+ * `wanted` narrows the spans kept (the l33t pass only needs those holding a substitution).
  */
 function dictionaryMatches(
   password: string,
@@ -120,14 +185,13 @@ function dictionaryMatches(
   const matches: DictionaryMatch[] = []
   const length = password.length
   const lower = password.toLowerCase()
-  const width = Math.max(lexicon.maxWordLength, user?.rankedDictionaryMaxWordSize ?? 0)
-  const push = (i: number, j: number, word: string, rank: number, dictionaryName: string) => {
+  const push = (i: number, j: number, rank: number, dictionaryName: string) => {
     matches.push({
       pattern: 'dictionary',
       i,
       j,
       token: password.slice(i, j + 1),
-      matchedWord: word,
+      matchedWord: lower.slice(i, j + 1),
       rank,
       dictionaryName,
       reversed: false,
@@ -135,17 +199,27 @@ function dictionaryMatches(
     })
   }
   for (let i = 0; i < length; i += 1) {
+    let node = 0
     for (let j = i; j < length; j += 1) {
-      if (j - i + 1 > width && !(i === 0 && j === length - 1)) break
+      node = lexicon.step(node, lower.charCodeAt(j))
+      if (node < 0) break
+      const entries = lexicon.entriesAt(node)
+      if (!entries || (wanted && !wanted(i, j))) continue
+      for (const entry of entries) push(i, j, entry.rank, entry.dictionaryName)
+    }
+  }
+  if (!user) return matches
+  // zxcvbn reads no substring longer than its longest word, but for the whole password.
+  const width = Math.max(lexicon.maxWordLength, user.rankedDictionaryMaxWordSize)
+  // Its user inputs are a plain object: only its own keys are words.
+  for (const [word, rank] of Object.entries(user.rankedDictionary)) {
+    if (word === '') continue
+    for (let i = lower.indexOf(word); i !== -1; i = lower.indexOf(word, i + 1)) {
+      const j = i + word.length - 1
+      if (j >= length) break
+      if (word.length > width && !(i === 0 && j === length - 1)) continue
       if (wanted && !wanted(i, j)) continue
-      const word = lower.slice(i, j + 1)
-      let best = Infinity
-      for (const entry of lexicon.words.get(word) ?? []) {
-        push(i, j, word, entry.rank, entry.dictionaryName)
-        best = entry.base
-      }
-      const rank = userRank(user, word)
-      if (rank !== undefined && rank < best) push(i, j, word, rank, 'userInputs')
+      if (rank < lexicon.bestBase(word)) push(i, j, rank, 'userInputs')
     }
   }
   return matches
@@ -244,21 +318,34 @@ function l33tMatches(
  * `dictionary` option. User inputs are matched as zxcvbn matches them.
  */
 export function dictionaryMatchers(dictionaries: Dictionaries): Record<string, Matcher> {
-  const lexicon = buildLexicon(dictionaries)
+  const lexicon = new Lexicon(dictionaries)
 
+  // zxcvbn estimates a match's guesses anew each time its sequence search weighs it (once per
+  // sequence length before it), unless the match carries them already (scoring/estimate).
+  // These matches come with zxcvbn's own estimate, made once.
+  const estimated = (options: Options, password: string, matches: DictionaryMatch[]) =>
+    matches.map((match) => estimate(options, match, password))
   class Plain extends MatcherBaseClass {
     match({ password, userInputsOptions }: MatchOptions) {
-      return dictionaryMatches(password, lexicon, userInputsOptions)
+      return estimated(
+        this.options,
+        password,
+        dictionaryMatches(password, lexicon, userInputsOptions),
+      )
     }
   }
   class L33t extends MatcherBaseClass {
     match({ password, userInputsOptions }: MatchOptions) {
-      return l33tMatches(password, this.options, lexicon, userInputsOptions)
+      return estimated(
+        this.options,
+        password,
+        l33tMatches(password, this.options, lexicon, userInputsOptions),
+      )
     }
   }
   class Reversed extends MatcherBaseClass {
     match({ password, userInputsOptions }: MatchOptions) {
-      return reversedMatches(password, lexicon, userInputsOptions)
+      return estimated(this.options, password, reversedMatches(password, lexicon, userInputsOptions))
     }
   }
   // zxcvbn's own word-sequence matcher, its three passes reading only the word-sequence
@@ -266,7 +353,7 @@ export function dictionaryMatchers(dictionaries: Dictionaries): Record<string, M
   class WordSequence extends MatchWordSequence {
     constructor(options: Options) {
       super(options)
-      const sequences = buildLexicon(
+      const sequences = new Lexicon(
         Object.fromEntries(
           Object.entries(dictionaries).filter(([name]) => options.isWordSequence(name)),
         ),
