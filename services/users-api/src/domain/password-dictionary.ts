@@ -79,7 +79,7 @@ interface Entry {
   base: number
 }
 
-export type Dictionaries = Record<string, readonly (string | number)[]>
+export type Dictionaries = Record<string, (string | number)[]>
 
 /**
  * Every word of the dictionaries in a trie over UTF-16 units, so that the substrings starting
@@ -105,38 +105,36 @@ class Lexicon {
         const base = dictionaryName === 'diceware' ? 6 ** 5 / 2 : rank
         const entries = words.get(word)
         if (!entries) words.set(word, [{ dictionaryName, rank, base }])
-        else if (base < entries[entries.length - 1]!.base) {
+        else if (base < (entries.at(-1)?.base ?? Infinity)) {
           entries.push({ dictionaryName, rank, base })
         }
       }
     }
     const sorted = [...words.keys()].sort()
     this.maxWordLength = sorted.reduce((max, word) => Math.max(max, word.length), 0)
-    // Breadth first: node k covers sorted[lo[k]..hi[k]), the words sharing its depth[k] units.
-    const lo = [0]
-    const hi = [sorted.length]
-    const depth = [0]
+    // Breadth first: node k covers the sorted words from..to that share its first `depth` units.
+    const nodes = [{ from: 0, to: sorted.length, depth: 0 }]
     const unit = [0]
     const firstChild: number[] = []
     const childCount: number[] = []
     const entries: (Entry[] | undefined)[] = []
-    for (let node = 0; node < lo.length; node += 1) {
-      let from = lo[node]!
-      const to = hi[node]!
-      const at = depth[node]!
-      entries.push(sorted[from]!.length === at ? words.get(sorted[from++]!) : undefined)
-      firstChild.push(lo.length)
+    for (const { from: start, to, depth } of nodes) {
+      let from = start
+      const first = sorted[from]
+      const ends = first !== undefined && first.length === depth
+      entries.push(ends ? words.get(first) : undefined)
+      if (ends) from += 1
+      const children = nodes.length
       while (from < to) {
-        const code = sorted[from]!.charCodeAt(at)
+        const code = sorted[from]?.charCodeAt(depth) ?? 0
         let end = from + 1
-        while (end < to && sorted[end]!.charCodeAt(at) === code) end += 1
-        lo.push(from)
-        hi.push(end)
-        depth.push(at + 1)
+        while (end < to && sorted[end]?.charCodeAt(depth) === code) end += 1
+        nodes.push({ from, to: end, depth: depth + 1 })
         unit.push(code)
         from = end
       }
-      childCount.push(lo.length - firstChild[node]!)
+      firstChild.push(children)
+      childCount.push(nodes.length - children)
     }
     this.firstChild = Int32Array.from(firstChild)
     this.childCount = Int32Array.from(childCount)
@@ -146,11 +144,11 @@ class Lexicon {
 
   /** The node one unit below `node`, or -1. */
   step(node: number, code: number): number {
-    let low = this.firstChild[node]!
-    let high = low + this.childCount[node]! - 1
+    let low = this.firstChild[node] ?? 0
+    let high = low + (this.childCount[node] ?? 0) - 1
     while (low <= high) {
       const middle = (low + high) >>> 1
-      const found = this.unit[middle]!
+      const found = this.unit[middle] ?? -1
       if (found === code) return middle
       if (found < code) low = middle + 1
       else high = middle - 1
@@ -167,7 +165,7 @@ class Lexicon {
     let node = 0
     for (let k = 0; k < word.length && node >= 0; k += 1) node = this.step(node, word.charCodeAt(k))
     const entries = node >= 0 ? this.entries[node] : undefined
-    return entries ? entries[entries.length - 1]!.base : Infinity
+    return entries?.at(-1)?.base ?? Infinity
   }
 }
 
@@ -268,17 +266,17 @@ function unsubstituted(subbed: PasswordWithSubs, i: number, j: number) {
 // Which substrings of a substituted password can give a match zxcvbn's l33t matcher keeps: those
 // holding a change, and the whole (a full-length match ends its search). That a substring
 // without a change gives none holds when lower-casing is per character and keeps the length,
-// which ASCII guarantees; other passwords are looked at whole, as zxcvbn does.
+// which printable ASCII guarantees; other passwords are looked at whole, as zxcvbn does.
 function worthLookingUp(subbed: PasswordWithSubs): ((i: number, j: number) => boolean) | undefined {
   const { password, changes } = subbed
-  if (!/^[\x00-\x7f]*$/.test(password)) return undefined
+  if (/[^ -~]/.test(password)) return undefined
   // changesUpTo[k]: how many substituted characters precede index k.
   const changesUpTo = new Uint16Array(password.length + 1)
   const changed = new Uint8Array(password.length)
   for (const change of changes) changed.fill(1, change.i, change.i + change.letter.length)
-  for (let k = 0; k < password.length; k += 1) changesUpTo[k + 1] = changesUpTo[k]! + changed[k]!
+  changed.forEach((flag, k) => (changesUpTo[k + 1] = (changesUpTo[k] ?? 0) + flag))
   const last = password.length - 1
-  return (i, j) => changesUpTo[j + 1]! > changesUpTo[i]! || (i === 0 && j === last)
+  return (i, j) => (changesUpTo[j + 1] ?? 0) > (changesUpTo[i] ?? 0) || (i === 0 && j === last)
 }
 
 // zxcvbn's l33t matcher keeps only matches that hold a substitution (a match without one is
@@ -345,7 +343,11 @@ export function dictionaryMatchers(dictionaries: Dictionaries): Record<string, M
   }
   class Reversed extends MatcherBaseClass {
     match({ password, userInputsOptions }: MatchOptions) {
-      return estimated(this.options, password, reversedMatches(password, lexicon, userInputsOptions))
+      return estimated(
+        this.options,
+        password,
+        reversedMatches(password, lexicon, userInputsOptions),
+      )
     }
   }
   // zxcvbn's own word-sequence matcher, its three passes reading only the word-sequence
@@ -358,7 +360,9 @@ export function dictionaryMatchers(dictionaries: Dictionaries): Record<string, M
           Object.entries(dictionaries).filter(([name]) => options.isWordSequence(name)),
         ),
       )
-      this.dictionary = { match: ({ password }) => dictionaryMatches(password, sequences, undefined) }
+      this.dictionary = {
+        match: ({ password }) => dictionaryMatches(password, sequences, undefined),
+      }
       this.dictionaryL33t = {
         match: ({ password }) => l33tMatches(password, options, sequences, undefined),
       }
