@@ -72,74 +72,105 @@ const builtIn = (pattern: string): Pick<Matcher, 'feedback' | 'scoring'> => ({
   scoring: zxcvbnPart(`matcher/${pattern}/scoring`) as DefaultScoringFunction,
 })
 
-interface Entry {
-  dictionaryName: string
-  rank: number
-  /** What zxcvbn's dictionary scoring multiplies: the rank, or its fixed diceware figure. */
-  base: number
-}
-
 export type Dictionaries = Record<string, (string | number)[]>
 
 /**
  * Every word of the dictionaries in a trie over UTF-16 units, so that the substrings starting
  * at one index are looked up together, one step per character, and the search stops where no
  * word goes on. A word's entries are in dictionary order, each ranking it strictly better than
- * the one before.
+ * the one before. Typed arrays keep its ~430,000 nodes in ~8 MB.
  */
 class Lexicon {
+  private readonly dictionaryNames: string[]
   // Node 0 is the root; a node's children are contiguous and sorted by their unit.
   private readonly firstChild: Int32Array
   private readonly childCount: Int32Array
   private readonly unit: Uint16Array
-  private readonly entries: (Entry[] | undefined)[]
+  // The entries of the word ending at node k are entryFrom[k] to entryFrom[k + 1] - 1.
+  private readonly entryFrom: Int32Array
+  private readonly entryDictionary: Uint8Array
+  private readonly entryRank: Int32Array
   readonly maxWordLength: number
 
   constructor(dictionaries: Dictionaries) {
-    const words = new Map<string, Entry[]>()
-    for (const [dictionaryName, list] of Object.entries(dictionaries)) {
-      // As zxcvbn ranks a list: from 1, a repeated word taking its last place.
-      const ranks = new Map<string, number>()
-      list.forEach((word, index) => ranks.set(String(word), index + 1))
-      for (const [word, rank] of ranks) {
-        const base = dictionaryName === 'diceware' ? 6 ** 5 / 2 : rank
+    this.dictionaryNames = Object.keys(dictionaries)
+    // Per word, its entries as [dictionary, rank, dictionary, rank…].
+    const words = new Map<string, number[]>()
+    this.dictionaryNames.forEach((name, dictionary) => {
+      dictionaries[name]?.forEach((value, index) => {
+        const word = String(value)
+        const rank = index + 1
         const entries = words.get(word)
-        if (!entries) words.set(word, [{ dictionaryName, rank, base }])
-        else if (base < (entries.at(-1)?.base ?? Infinity)) {
-          entries.push({ dictionaryName, rank, base })
+        if (!entries) {
+          words.set(word, [dictionary, rank])
+          return
         }
-      }
-    }
+        // As zxcvbn ranks a list: a repeated word takes its last place.
+        if (entries.at(-2) === dictionary) entries.length -= 2
+        if (this.base(dictionary, rank) < this.lastBase(entries)) entries.push(dictionary, rank)
+      })
+    })
     const sorted = [...words.keys()].sort()
-    this.maxWordLength = sorted.reduce((max, word) => Math.max(max, word.length), 0)
-    // Breadth first: node k covers the sorted words from..to that share its first `depth` units.
-    const nodes = [{ from: 0, to: sorted.length, depth: 0 }]
-    const unit = [0]
-    const firstChild: number[] = []
-    const childCount: number[] = []
-    const entries: (Entry[] | undefined)[] = []
-    for (const { from: start, to, depth } of nodes) {
-      let from = start
-      const first = sorted[from]
-      const ends = first !== undefined && first.length === depth
-      entries.push(ends ? words.get(first) : undefined)
-      if (ends) from += 1
-      const children = nodes.length
-      while (from < to) {
-        const code = sorted[from]?.charCodeAt(depth) ?? 0
-        let end = from + 1
-        while (end < to && sorted[end]?.charCodeAt(depth) === code) end += 1
-        nodes.push({ from, to: end, depth: depth + 1 })
-        unit.push(code)
-        from = end
+    const bound = sorted.reduce((units, word) => units + word.length, 1)
+    // Breadth first: node k covers sorted[from[k]] to sorted[to[k] - 1], the words sharing
+    // their first depth[k] units.
+    const from = new Int32Array(bound)
+    const to = new Int32Array(bound)
+    const depth = new Int32Array(bound)
+    const unit = new Uint16Array(bound)
+    const firstChild = new Int32Array(bound)
+    const childCount = new Int32Array(bound)
+    const entryFrom = new Int32Array(bound + 1)
+    const entryDictionary: number[] = []
+    const entryRank: number[] = []
+    to[0] = sorted.length
+    let count = 1
+    for (let node = 0; node < count; node += 1) {
+      let start = from[node] ?? 0
+      const end = to[node] ?? 0
+      const at = depth[node] ?? 0
+      const first = sorted[start]
+      if (start < end && first !== undefined && first.length === at) {
+        const entries = words.get(first) ?? []
+        for (let k = 0; k < entries.length; k += 2) {
+          entryDictionary.push(entries[k] ?? 0)
+          entryRank.push(entries[k + 1] ?? 0)
+        }
+        start += 1
       }
-      firstChild.push(children)
-      childCount.push(nodes.length - children)
+      entryFrom[node + 1] = entryRank.length
+      firstChild[node] = count
+      while (start < end) {
+        const code = sorted[start]?.charCodeAt(at) ?? 0
+        let stop = start + 1
+        while (stop < end && sorted[stop]?.charCodeAt(at) === code) stop += 1
+        from[count] = start
+        to[count] = stop
+        depth[count] = at + 1
+        unit[count] = code
+        count += 1
+        start = stop
+      }
+      childCount[node] = count - (firstChild[node] ?? 0)
     }
-    this.firstChild = Int32Array.from(firstChild)
-    this.childCount = Int32Array.from(childCount)
-    this.unit = Uint16Array.from(unit)
-    this.entries = entries
+    this.firstChild = firstChild.slice(0, count)
+    this.childCount = childCount.slice(0, count)
+    this.unit = unit.slice(0, count)
+    this.entryFrom = entryFrom.slice(0, count + 1)
+    this.entryDictionary = Uint8Array.from(entryDictionary)
+    this.entryRank = Int32Array.from(entryRank)
+    this.maxWordLength = sorted.reduce((max, word) => Math.max(max, word.length), 0)
+  }
+
+  /** What zxcvbn's dictionary scoring multiplies: the rank, or its fixed diceware figure. */
+  private base(dictionary: number, rank: number): number {
+    return this.dictionaryNames[dictionary] === 'diceware' ? 6 ** 5 / 2 : rank
+  }
+
+  private lastBase(entries: number[]): number {
+    const dictionary = entries.at(-2)
+    const rank = entries.at(-1)
+    return dictionary === undefined || rank === undefined ? Infinity : this.base(dictionary, rank)
   }
 
   /** The node one unit below `node`, or -1. */
@@ -156,16 +187,27 @@ class Lexicon {
     return -1
   }
 
-  entriesAt(node: number): Entry[] | undefined {
-    return this.entries[node]
+  /** Whether a word ends at `node`. */
+  isWord(node: number): boolean {
+    return (this.entryFrom[node + 1] ?? 0) > (this.entryFrom[node] ?? 0)
+  }
+
+  /** The rank each dictionary gives the word ending at `node`, in dictionary order. */
+  forEachEntry(node: number, found: (rank: number, dictionaryName: string) => void): void {
+    const last = this.entryFrom[node + 1] ?? 0
+    for (let entry = this.entryFrom[node] ?? 0; entry < last; entry += 1) {
+      const dictionary = this.entryDictionary[entry] ?? 0
+      found(this.entryRank[entry] ?? 0, this.dictionaryNames[dictionary] ?? '')
+    }
   }
 
   /** The lowest base any dictionary gives `word`. */
   bestBase(word: string): number {
     let node = 0
     for (let k = 0; k < word.length && node >= 0; k += 1) node = this.step(node, word.charCodeAt(k))
-    const entries = node >= 0 ? this.entries[node] : undefined
-    return entries?.at(-1)?.base ?? Infinity
+    if (node < 0 || !this.isWord(node)) return Infinity
+    const last = (this.entryFrom[node + 1] ?? 0) - 1
+    return this.base(this.entryDictionary[last] ?? 0, this.entryRank[last] ?? 0)
   }
 }
 
@@ -201,9 +243,10 @@ function dictionaryMatches(
     for (let j = i; j < length; j += 1) {
       node = lexicon.step(node, lower.charCodeAt(j))
       if (node < 0) break
-      const entries = lexicon.entriesAt(node)
-      if (!entries || (wanted && !wanted(i, j))) continue
-      for (const entry of entries) push(i, j, entry.rank, entry.dictionaryName)
+      if (!lexicon.isWord(node) || (wanted && !wanted(i, j))) continue
+      lexicon.forEachEntry(node, (rank, dictionaryName) => {
+        push(i, j, rank, dictionaryName)
+      })
     }
   }
   if (!user) return matches
