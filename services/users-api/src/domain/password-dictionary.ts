@@ -17,8 +17,8 @@ import {
  * matcher) look every substring up in each of the 20 ranked dictionaries in turn: ~6,000
  * property reads per pass over 24 characters, six passes per password, ~3 ms of CPU. These
  * replace them under the same names, so zxcvbn calls them in its own order and scores,
- * explains and sequences their matches itself: one Map lookup per substring gives every
- * dictionary's rank of that word at once.
+ * explains and sequences their matches itself: one walk down a trie from each index gives
+ * every dictionary's rank of every word starting there.
  *
  * A word's entries keep only the dictionaries that rank it better than every dictionary before
  * them. zxcvbn's search over match sequences (scoring/index) skips a match when one already
