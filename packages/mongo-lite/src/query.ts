@@ -1,7 +1,8 @@
+import { ObjectId } from 'bson'
 import { aggregate, find, Query } from 'mingo'
 import type { CollationSpec } from 'mingo/types'
 import { mingo } from './errors.js'
-import { cloneDocument, withIdFirst, type Document } from './documents.js'
+import { cloneDocument, isPlainObject, withIdFirst, type Document } from './documents.js'
 
 // Client-supplied JavaScript ($where, $function) is never run.
 export const MINGO_OPTIONS = { scriptEnabled: false }
@@ -16,16 +17,85 @@ export interface SelectOptions {
 }
 
 /**
- * The documents a query selects, sorted, paged and projected. Returns clones, in MongoDB's
- * shape (`_id` first), safe to hand out.
+ * The documents a query selects, sorted, paged and projected, in MongoDB's shape (`_id`
+ * first), to be serialised into a reply. Stored documents are never changed in place (writers
+ * replace them whole), so they are handed out as they are, not copied.
  */
 export function selectDocuments(
   documents: Document[],
   filter: Document,
   options: SelectOptions = {},
 ): Document[] {
-  return selectStored(documents, filter, options).map((document) =>
-    withIdFirst(cloneDocument(document)),
+  return selectStored(documents, filter, options).map(withIdFirst)
+}
+
+/**
+ * A test equivalent to mingo's for a filter made only of top-level equalities with a string,
+ * number, boolean, null or ObjectId (plain or as `{$eq: value}`), as lookups by `_id` or by a
+ * unique field are. Undefined for any other filter, which mingo evaluates. Compiling a mingo
+ * query costs far more than the lookup it serves.
+ */
+export function simpleMatcher(filter: Document): ((document: Document) => boolean) | undefined {
+  const fields: string[] = []
+  const values: unknown[] = []
+  for (const field in filter) {
+    if (!Object.hasOwn(filter, field)) continue
+    if (field === '' || field === '__proto__' || field.startsWith('$') || field.includes('.')) {
+      return undefined
+    }
+    let value = filter[field]
+    if (isPlainObject(value)) {
+      let only: string | undefined
+      for (const key in value) {
+        if (only !== undefined) return undefined
+        only = key
+      }
+      if (only !== '$eq') return undefined
+      value = value.$eq
+    }
+    if (!isSimpleValue(value)) return undefined
+    fields.push(field)
+    values.push(value)
+  }
+  return (document) => {
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as string
+      if (!matchesValue(Object.hasOwn(document, field) ? document[field] : undefined, values[i])) {
+        return false
+      }
+    }
+    return true
+  }
+}
+
+function isSimpleValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true
+    case 'object':
+      return value === null || value instanceof ObjectId
+    default:
+      return false
+  }
+}
+
+/** mingo's `$eq` on a top-level field, for the values isSimpleValue admits. */
+function matchesValue(stored: unknown, wanted: unknown): boolean {
+  if (sameSimpleValue(stored, wanted)) return true
+  // null also matches a missing field; arrays match when one of their elements does.
+  if (wanted === null && stored === undefined) return true
+  return Array.isArray(stored) && stored.some((item) => sameSimpleValue(item, wanted))
+}
+
+function sameSimpleValue(stored: unknown, wanted: unknown): boolean {
+  if (stored === wanted || Object.is(stored, wanted)) return true
+  return (
+    wanted instanceof ObjectId &&
+    stored instanceof ObjectId &&
+    stored.constructor === wanted.constructor &&
+    stored.toHexString() === wanted.toHexString()
   )
 }
 
@@ -43,6 +113,17 @@ export function selectStored(
   const natural = options.sort?.$natural
   const sort = Object.entries(options.sort ?? {}).filter(([field]) => field !== '$natural')
   const source = natural === -1 ? [...documents].reverse() : documents
+  const simple =
+    sort.length === 0 && !skip && !projection && !collation ? simpleMatcher(filter) : undefined
+  if (simple) {
+    const wanted = limit ? Math.abs(limit) : Infinity
+    const selected: Document[] = []
+    for (const document of source) {
+      if (selected.length >= wanted) break
+      if (simple(document)) selected.push(document)
+    }
+    return selected
+  }
   return mingo(() => {
     let cursor = find(source, filter, projection, {
       ...MINGO_OPTIONS,
@@ -55,8 +136,9 @@ export function selectStored(
   })
 }
 
+/** A stored document as a reply carries it (like selectDocuments, not a copy). */
 export function projectDocument(document: Document, projection: Document | undefined): Document {
-  if (!projection || Object.keys(projection).length === 0) return cloneDocument(document)
+  if (!projection || Object.keys(projection).length === 0) return document
   const [projected] = selectDocuments([document], {}, { projection })
   return projected ?? {}
 }
