@@ -1,5 +1,5 @@
 import { ObjectId } from 'bson'
-import { aggregate, find, Query } from 'mingo'
+import { Aggregator, Query } from 'mingo'
 import type { CollationSpec } from 'mingo/types'
 import { mingo } from './errors.js'
 import { cloneDocument, isPlainObject, withIdFirst, type Document } from './documents.js'
@@ -125,10 +125,11 @@ export function selectStored(
     return selected
   }
   return mingo(() => {
-    let cursor = find(source, filter, projection, {
+    // Not mingo's find(), which builds its table of operators twice over for every query.
+    let cursor = new Query(filter, {
       ...MINGO_OPTIONS,
       collation: collation as CollationSpec | undefined,
-    })
+    }).find<Document>(source, projection)
     if (sort.length > 0) cursor = cursor.sort(Object.fromEntries(sort))
     if (skip) cursor = cursor.skip(skip)
     if (limit) cursor = cursor.limit(Math.abs(limit))
@@ -154,10 +155,11 @@ export function runPipeline(
   options: { collation?: Document | undefined; resolve: (name: string) => Document[] },
 ): Document[] {
   return mingo(() =>
-    aggregate(documents.map(cloneDocument), pipeline, {
+    // Not mingo's aggregate(), which builds its table of operators twice over for every call.
+    new Aggregator(pipeline, {
       ...MINGO_OPTIONS,
       collation: options.collation as CollationSpec | undefined,
       collectionResolver: (name) => options.resolve(name).map(cloneDocument),
-    }),
+    }).run(documents.map(cloneDocument)),
   ).map((document) => cloneDocument(document))
 }
