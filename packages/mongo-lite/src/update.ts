@@ -77,12 +77,12 @@ function computeUpdate(
   return replacement(document, update)
 }
 
-const TOP_LEVEL_OPERATORS = new Set(['$set', '$unset', '$inc', '$setOnInsert'])
+const TOP_LEVEL_OPERATORS = new Set(['$set', '$unset', '$inc', '$push', '$setOnInsert'])
 
 /**
- * The common updates, `$set`, `$unset` and `$inc` of top-level fields other than `_id`,
- * applied exactly as mingo's updater applies them but without its per-call set-up, which
- * costs many times the update itself. Undefined for anything else (paths, positional or
+ * The common updates, `$set`, `$unset`, `$inc` and `$push` (of one value) of top-level
+ * fields other than `_id`, applied exactly as mingo's updater applies them but without its
+ * per-call set-up, which costs many times the update itself. Undefined for anything else (paths, positional or
  * array-filtered updates, other operators, conflicting fields, bad arguments), which mingo
  * applies or rejects. mingo's updater would first test the document against the query again;
  * that is left out because the document was selected by that very query.
@@ -104,6 +104,8 @@ function topLevelUpdate(
     for (const field in fields) {
       if (field === '_id' || seen.has(field) || !isTopLevelField(field)) return undefined
       if (operator === '$inc' && !isNumber(fields[field])) return undefined
+      // $push with modifiers ($each, $slice...) is mingo's.
+      if (operator === '$push' && isPlainObject(fields[field])) return undefined
       seen.add(field)
     }
   }
@@ -120,6 +122,16 @@ function topLevelUpdate(
         const current = next[field]
         if (isNumber(current) || current === undefined)
           next[field] = (current || 0) + (value as number)
+      } else if (operator === '$push') {
+        // A new array, as the stored one may not change; a field that is not an array is
+        // left as it is.
+        const current = next[field]
+        if (current === undefined) next[field] = [cloneValue(value)]
+        else if (Array.isArray(current)) {
+          const longer = current.slice()
+          longer.push(cloneValue(value))
+          next[field] = longer
+        }
       }
     }
   }

@@ -102,11 +102,15 @@ const updates: Document[] = [
   { $set: { a: 1 }, $inc: { b: 1 }, $unset: { email: true } },
   { $unset: { n: 1 }, $set: { z: 1 } },
   { $setOnInsert: { created: true }, $set: { email: 'd@x.io' } },
+  { $push: { tags: 'green' } },
+  { $push: { fresh: new Date(3), email: 'x' } },
+  { $push: { tags: ['a', { b: 1 }] }, $set: { n: 1 } },
   // Beyond the fast path: mingo applies or rejects these.
   { $set: { 'nested.email': 'z' } },
   { $set: { a: 1 }, $inc: { a: 1 } },
   { $inc: { n: 'one' } },
-  { $push: { tags: 'green' } },
+  { $push: { tags: { $each: ['a', 'b'], $slice: -2 } } },
+  { $push: { tags: { label: 'a' } } },
   { $set: { 'tags.$': 'green' } },
 ]
 
