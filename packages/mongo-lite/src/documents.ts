@@ -43,7 +43,7 @@ export function cloneValue<T>(value: T): T {
  * Sets a field as an own property. A BSON document may hold a field named `__proto__`;
  * plain assignment would change the object's prototype instead.
  */
-function defineField(target: Document, key: string, value: unknown): void {
+export function defineField(target: Document, key: string, value: unknown): void {
   if (key === '__proto__') {
     Object.defineProperty(target, key, {
       value,

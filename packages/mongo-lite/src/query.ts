@@ -2,7 +2,13 @@ import { ObjectId } from 'bson'
 import { Aggregator, Query } from 'mingo'
 import type { CollationSpec } from 'mingo/types'
 import { mingo } from './errors.js'
-import { cloneDocument, isPlainObject, withIdFirst, type Document } from './documents.js'
+import {
+  cloneDocument,
+  defineField,
+  isPlainObject,
+  withIdFirst,
+  type Document,
+} from './documents.js'
 
 // Client-supplied JavaScript ($where, $function) is never run.
 export const MINGO_OPTIONS = { scriptEnabled: false }
@@ -68,6 +74,64 @@ export function simpleMatcher(filter: Document): ((document: Document) => boolea
   }
 }
 
+/**
+ * mingo's projection for one that only includes or only excludes top-level fields (0, 1,
+ * true or false, `_id` either way), as reads of a few fields of a user or session are:
+ * included fields come out in sorted order after `_id` (where selectDocuments puts `_id`
+ * anyway), excluded ones leave the others in place. Undefined for any other projection,
+ * which mingo applies or rejects.
+ */
+export function simpleProjection(
+  projection: Document,
+): ((document: Document) => Document) | undefined {
+  const fields: string[] = []
+  let including: boolean | undefined
+  let keepId: boolean | undefined
+  for (const field in projection) {
+    const value = projection[field]
+    const on =
+      value === 1 || value === true ? true : value === 0 || value === false ? false : undefined
+    if (on === undefined || field === '' || field === '__proto__' || field.startsWith('$')) {
+      return undefined
+    }
+    if (field.includes('.')) return undefined
+    if (field === '_id') {
+      keepId = on
+      continue
+    }
+    if (including !== undefined && including !== on) return undefined
+    including = on
+    fields.push(field)
+  }
+  if (including === undefined) {
+    // Only _id: {_id: 1} keeps nothing else, {_id: 0} everything else.
+    if (keepId === undefined) return (document) => document
+    including = keepId
+  }
+  // mingo refuses to keep _id explicitly next to excluded fields.
+  if (!including && keepId === true && fields.length > 0) return undefined
+  if (including) {
+    const included = fields.sort()
+    return (document) => {
+      const projected: Document = {}
+      if (keepId !== false && Object.hasOwn(document, '_id')) projected._id = document._id
+      for (const field of included) {
+        if (Object.hasOwn(document, field)) projected[field] = document[field]
+      }
+      return projected
+    }
+  }
+  const excluded = new Set(fields)
+  if (keepId === false) excluded.add('_id')
+  return (document) => {
+    const projected: Document = {}
+    for (const field of Object.keys(document)) {
+      if (!excluded.has(field)) defineField(projected, field, document[field])
+    }
+    return projected
+  }
+}
+
 function isSimpleValue(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
@@ -113,14 +177,14 @@ export function selectStored(
   const natural = options.sort?.$natural
   const sort = Object.entries(options.sort ?? {}).filter(([field]) => field !== '$natural')
   const source = natural === -1 ? [...documents].reverse() : documents
-  const simple =
-    sort.length === 0 && !skip && !projection && !collation ? simpleMatcher(filter) : undefined
-  if (simple) {
+  const simple = sort.length === 0 && !skip && !collation ? simpleMatcher(filter) : undefined
+  const project = simple && projection ? simpleProjection(projection) : undefined
+  if (simple && (!projection || project)) {
     const wanted = limit ? Math.abs(limit) : Infinity
     const selected: Document[] = []
     for (const document of source) {
       if (selected.length >= wanted) break
-      if (simple(document)) selected.push(document)
+      if (simple(document)) selected.push(project ? project(document) : document)
     }
     return selected
   }

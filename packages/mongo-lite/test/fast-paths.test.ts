@@ -1,9 +1,15 @@
 import { Binary, Long, ObjectId } from 'bson'
 import { Query, update as mingoUpdate } from 'mingo'
 import { describe, expect, it } from 'vitest'
-import { cloneDocument, sameValueKey, valueKey, type Document } from '../src/documents.js'
+import {
+  cloneDocument,
+  sameValueKey,
+  valueKey,
+  withIdFirst,
+  type Document,
+} from '../src/documents.js'
 import { mingo } from '../src/errors.js'
-import { MINGO_OPTIONS, simpleMatcher } from '../src/query.js'
+import { MINGO_OPTIONS, simpleMatcher, simpleProjection } from '../src/query.js'
 import { applyUpdate } from '../src/update.js'
 
 // The common lookups and updates skip mingo; these tests hold them to what mingo answers.
@@ -206,5 +212,53 @@ describe('sameValueKey', () => {
       }
     }
     expect(sameValueKey('ABC', 'abc', true)).toBe(true)
+  })
+})
+
+describe('simpleProjection', () => {
+  const stored = [
+    { _id: 1, m: 2, z: 1, a: 3, B: 4, _x: 5, '10': 6, é: 7, none: null },
+    { b: 2, _id: 'x', a: [1, { c: 1 }] },
+    { a: 1 },
+  ]
+  const simple: Document[] = [
+    {},
+    { a: 1 },
+    { z: 1, m: 1, a: 1 },
+    { m: true, B: 1, _x: 1, a: 1, missing: 1 },
+    { '10': 1, z: 1, é: 1 },
+    { z: 1, _id: 1, a: 1 },
+    { a: 1, _id: 0 },
+    { a: 1, _id: false },
+    { _id: 1 },
+    { _id: 0 },
+    { a: 0 },
+    { a: 0, b: false, _id: 0 },
+    { none: 0, missing: 0 },
+    { none: 1 },
+  ]
+  const other: Document[] = [
+    { 'a.c': 1 },
+    { a: 2 },
+    { a: { $slice: 1 } },
+    { a: 0, _id: 1 },
+    { a: 0, b: 1 },
+    { a: '$b' },
+  ]
+
+  it('projects exactly as mingo does, field order included', () => {
+    for (const projection of simple) {
+      const project = simpleProjection(projection)
+      expect(project, JSON.stringify(projection)).toBeDefined()
+      const expected = new Query({}, MINGO_OPTIONS).find<Document>(stored, projection).all()
+      const actual = stored.map((document) => project?.(document) ?? {})
+      const keys = (documents: Document[]) =>
+        documents.map((document) => valueKey(withIdFirst(document)))
+      expect(keys(actual), JSON.stringify(projection)).toEqual(keys(expected))
+    }
+  })
+
+  it('leaves paths, expressions, mixed and other values to mingo', () => {
+    for (const projection of other) expect(simpleProjection(projection)).toBeUndefined()
   })
 })
