@@ -22,8 +22,9 @@ export interface BatchOptions {
 }
 
 /**
- * Result sets being read in batches. A result is computed whole when the cursor opens (and
- * cloned by the caller), so later writes do not show through, as with a snapshot read.
+ * Result sets being read in batches. A result is computed whole when the cursor opens, and
+ * stored documents are replaced rather than changed by writes, so later writes do not show
+ * through, as with a snapshot read.
  */
 export class CursorRegistry {
   private readonly open = new Map<string, OpenCursor>()
@@ -79,9 +80,13 @@ function takeBatch(documents: Document[], from: number, maxCount: number): Docum
   let bytes = 0
   for (let i = from; i < documents.length && batch.length < maxCount; i++) {
     const document = documents[i] as Document
-    bytes += calculateObjectSize(document)
-    // One document always fits, however big, or the cursor could never advance.
-    if (bytes > BATCH_BYTES && batch.length > 0) break
+    // One document always fits, however big, or the cursor could never advance; so sizes
+    // (as costly to compute as the serialisation itself) matter from the second one on.
+    if (batch.length > 0) {
+      if (batch.length === 1) bytes = calculateObjectSize(batch[0] as Document)
+      bytes += calculateObjectSize(document)
+      if (bytes > BATCH_BYTES) break
+    }
     batch.push(document)
   }
   return batch

@@ -37,7 +37,7 @@ export function runCommand(
 ): Document {
   try {
     const { command } = request
-    const [name = ''] = Object.keys(command)
+    const name = firstKey(command)
     const handler = COMMANDS.get(name)
     if (!handler) throw new CommandError('CommandNotFound', `no such command: '${name}'`)
     if (request.opCode === OpCode.Query && !OP_QUERY_COMMANDS.has(name)) {
@@ -45,13 +45,30 @@ export function runCommand(
     }
     const db = databaseOf(request)
     if (!TRANSACTION_CONTROL.has(name)) state.transactions.track(command, name, db)
-    const reply = handler({ ...state, command, name, db, connectionId })
-    return { ...reply, ok: 'ok' in reply ? reply.ok : 1 }
+    const reply = handler({
+      storage: state.storage,
+      cursors: state.cursors,
+      transactions: state.transactions,
+      sweeper: state.sweeper,
+      command,
+      name,
+      db,
+      connectionId,
+    })
+    // Replies are built for this request alone, so `ok` is added in place.
+    if (!('ok' in reply)) reply.ok = 1
+    return reply
   } catch (error) {
     if (error instanceof CommandError) return error.toReply()
     const message = error instanceof Error ? error.message : String(error)
     return new CommandError('InternalError', message).toReply()
   }
+}
+
+/** The name of a document's first field, without listing all of them. */
+function firstKey(document: Document): string {
+  for (const key in document) return key
+  return ''
 }
 
 function databaseOf(request: WireRequest): string {

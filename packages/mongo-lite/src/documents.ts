@@ -27,7 +27,7 @@ export function cloneValue<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T
   if (isPlainObject(value)) {
     const copy: Document = {}
-    for (const [key, item] of Object.entries(value)) defineField(copy, key, cloneValue(item))
+    for (const key of Object.keys(value)) defineField(copy, key, cloneValue(value[key]))
     return copy as T
   }
   const object: object = value
@@ -43,7 +43,7 @@ export function cloneValue<T>(value: T): T {
  * Sets a field as an own property. A BSON document may hold a field named `__proto__`;
  * plain assignment would change the object's prototype instead.
  */
-function defineField(target: Document, key: string, value: unknown): void {
+export function defineField(target: Document, key: string, value: unknown): void {
   if (key === '__proto__') {
     Object.defineProperty(target, key, {
       value,
@@ -110,6 +110,37 @@ export function valueKey(value: unknown, foldCase = false): string {
   }
 }
 
+/**
+ * `valueKey(a, foldCase) === valueKey(b, foldCase)`, without building either string: arrays
+ * and documents are compared part by part, and parts two versions of a document share
+ * (the same object) are equal without being looked at.
+ */
+export function sameValueKey(a: unknown, b: unknown, foldCase = false): boolean {
+  if (a === b) return true
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) {
+      // valueKey renders a hole as nothing, unlike an undefined element.
+      if (i in a !== i in b || !sameValueKey(a[i], b[i], foldCase)) return false
+    }
+    return true
+  }
+  const aDocument = isPlainObject(a)
+  const bDocument = isPlainObject(b)
+  if (aDocument && bDocument) {
+    const aKeys = Object.keys(a)
+    const bKeys = Object.keys(b)
+    if (aKeys.length !== bKeys.length) return false
+    for (let i = 0; i < aKeys.length; i++) {
+      const key = aKeys[i] as string
+      if (key !== bKeys[i] || !sameValueKey(a[key], b[key], foldCase)) return false
+    }
+    return true
+  }
+  if (aDocument || bDocument) return false
+  return valueKey(a, foldCase) === valueKey(b, foldCase)
+}
+
 /** Renders a value the way mongod prints it in an E11000 message. */
 export function renderValue(value: unknown): string {
   if (value === undefined || value === null) return 'null'
@@ -171,6 +202,11 @@ export function setPath(document: Document, path: string, value: unknown): void 
 
 /** MongoDB keeps `_id` as the first field of every stored document. */
 export function withIdFirst(document: Document): Document {
-  if (!('_id' in document) || Object.keys(document)[0] === '_id') return document
+  if (!('_id' in document)) return document
+  // The first own key, without listing them all.
+  for (const key in document) {
+    if (key === '_id') return document
+    break
+  }
   return { _id: document._id, ...document }
 }

@@ -102,22 +102,33 @@ export class Index {
 
   /** The duplicate, if `document` (owned by `id`) would repeat another document's key. */
   check(document: Document, id: string): DuplicateKey | undefined {
-    if (!this.unique) return undefined
-    for (const { key, values } of this.keysOf(document)) {
+    return this.checkKeys(this.keysOf(document), id)
+  }
+
+  add(document: Document, id: string): void {
+    this.addKeys(this.keysOf(document), id)
+  }
+
+  remove(document: Document, id: string): void {
+    this.removeKeys(this.keysOf(document), id)
+  }
+
+  // The same on keys computed once by keysOf, for a write that checks and then adds them.
+
+  checkKeys(keys: readonly IndexKey[], id: string): DuplicateKey | undefined {
+    for (const { key, values } of keys) {
       const owner = this.entries.get(key)
       if (owner !== undefined && owner !== id) return { index: this.spec, keyValue: values }
     }
     return undefined
   }
 
-  add(document: Document, id: string): void {
-    if (!this.unique) return
-    for (const { key } of this.keysOf(document)) this.entries.set(key, id)
+  addKeys(keys: readonly IndexKey[], id: string): void {
+    for (const { key } of keys) this.entries.set(key, id)
   }
 
-  remove(document: Document, id: string): void {
-    if (!this.unique) return
-    for (const { key } of this.keysOf(document)) {
+  removeKeys(keys: readonly IndexKey[], id: string): void {
+    for (const { key } of keys) {
       if (this.entries.get(key) === id) this.entries.delete(key)
     }
   }
@@ -131,7 +142,7 @@ export class Index {
     if (!this.unique || this.partial || this.spec.sparse || this.fields.length !== 1)
       return undefined
     if (this.fields[0]?.name !== field) return undefined
-    return this.entries.get(valueKey([value], this.foldCase)) ?? null
+    return this.entries.get(singleKey(value, this.foldCase)) ?? null
   }
 
   /** False when a partial index leaves the document out. */
@@ -139,11 +150,24 @@ export class Index {
     return !this.partial || this.partial.test(document)
   }
 
-  /** The index keys of a document: several for array values, none if sparse/partial skip it. */
-  private keysOf(document: Document): { key: string; values: Document }[] {
-    if (!this.covers(document)) return []
+  /**
+   * The index keys of a document: several for array values, none if sparse/partial skip it.
+   * None at all for an index that is not unique: only unique indexes keep entries.
+   */
+  keysOf(document: Document): IndexKey[] {
+    if (!this.unique || !this.covers(document)) return []
     const perField = this.fields.map(({ path }) => valuesAtPath(document, path))
     if (this.spec.sparse && perField.every((values) => values.length === 0)) return []
+    const [only] = this.fields
+    if (only && perField.length === 1) {
+      // One field, the usual case: no combinations to build.
+      const found = perField[0] as unknown[]
+      return (found.length === 0 ? [null] : found).map((value) => {
+        const values: Document = {}
+        values[only.name] = value ?? null
+        return { key: singleKey(value, this.foldCase), values }
+      })
+    }
     // A missing field is indexed as null, so two documents without it collide.
     let combos: unknown[][] = [[]]
     for (const values of perField) {
@@ -156,6 +180,24 @@ export class Index {
       return { key: valueKey(combo, this.foldCase), values }
     })
   }
+}
+
+/** One key of a document in an index, and the field values it stands for (E11000's keyValue). */
+export interface IndexKey {
+  readonly key: string
+  readonly values: Document
+}
+
+/** `valueKey([value])`, the key of a one-field index, without the array. */
+function singleKey(value: unknown, foldCase: boolean): string {
+  return `[${valueKey(value, foldCase)}]`
+}
+
+/** Whether two lists of keys are the same keys in the same order. */
+export function sameKeys(a: readonly IndexKey[], b: readonly IndexKey[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i]?.key !== b[i]?.key) return false
+  return true
 }
 
 export function duplicateKeyMessage(ns: string, duplicate: DuplicateKey): string {

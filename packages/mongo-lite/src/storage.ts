@@ -1,7 +1,14 @@
 import { UUID } from 'bson'
 import { CommandError } from './errors.js'
 import { cloneDocument, valueKey, type Document } from './documents.js'
-import { ID_INDEX, Index, type DuplicateKey, type IndexSpec } from './indexes.js'
+import {
+  ID_INDEX,
+  Index,
+  sameKeys,
+  type DuplicateKey,
+  type IndexKey,
+  type IndexSpec,
+} from './indexes.js'
 
 /** Key of a document in its collection: equal `_id` values (in MongoDB's sense) share it. */
 export function idKey(document: Document): string {
@@ -68,25 +75,32 @@ export class Collection {
     const id = idKey(document)
     // The _id index is unique without saying so; the document map itself enforces it.
     if (this.docs.has(id)) return { index: ID_INDEX, keyValue: { _id: document._id } }
-    for (const index of this.indexList) {
-      const duplicate = index.check(document, id)
+    const keys = this.indexList.map((index) => index.keysOf(document))
+    for (const [i, index] of this.indexList.entries()) {
+      const duplicate = index.checkKeys(keys[i] as IndexKey[], id)
       if (duplicate) return duplicate
     }
     this.docs.set(id, document)
-    for (const index of this.indexList) index.add(document, id)
+    for (const [i, index] of this.indexList.entries()) index.addKeys(keys[i] as IndexKey[], id)
     return undefined
   }
 
   /** Swaps a stored document for its new version (same `_id`), keeping its natural position. */
   replace(previous: Document, next: Document): DuplicateKey | undefined {
     const id = idKey(previous)
+    const changes: { index: Index; before: IndexKey[]; after: IndexKey[] }[] = []
     for (const index of this.indexList) {
-      const duplicate = index.check(next, id)
+      const before = index.keysOf(previous)
+      const after = index.keysOf(next)
+      // An update that leaves an index's fields alone leaves its entries as they are.
+      if (sameKeys(before, after)) continue
+      const duplicate = index.checkKeys(after, id)
       if (duplicate) return duplicate
+      changes.push({ index, before, after })
     }
-    for (const index of this.indexList) {
-      index.remove(previous, id)
-      index.add(next, id)
+    for (const { index, before, after } of changes) {
+      index.removeKeys(before, id)
+      index.addKeys(after, id)
     }
     this.docs.set(id, next)
     return undefined
@@ -94,7 +108,7 @@ export class Collection {
 
   remove(document: Document): void {
     const id = idKey(document)
-    for (const index of this.indexList) index.remove(document, id)
+    for (const index of this.indexList) index.removeKeys(index.keysOf(document), id)
     this.docs.delete(id)
   }
 

@@ -21,11 +21,11 @@ export class Transactions {
 
   /** Called before every command: opens transactions and snapshots what they are about to touch. */
   track(command: Document, commandName: string, db: string): void {
-    const session = sessionKey(command)
     const txnNumber = command.txnNumber
-    if (session === undefined || typeof txnNumber !== 'number' || command.autocommit !== false) {
-      return
-    }
+    // Checked before the session key, which every command carries and which costs a hex string.
+    if (typeof txnNumber !== 'number' || command.autocommit !== false) return
+    const session = sessionKey(command)
+    if (session === undefined) return
     if (command.startTransaction === true) {
       this.abort(session)
       this.open.set(session, { txnNumber, before: new Map() })

@@ -164,13 +164,11 @@ function readDocument(frame: Buffer, offset: number, size: number): Document {
   }
 }
 
-function header(length: number, requestId: number, responseTo: number, opCode: number): Buffer {
-  const buffer = Buffer.alloc(HEADER_BYTES)
-  buffer.writeInt32LE(length, 0)
-  buffer.writeInt32LE(requestId, 4)
-  buffer.writeInt32LE(responseTo, 8)
-  buffer.writeInt32LE(opCode, 12)
-  return buffer
+function writeHeader(message: Buffer, requestId: number, responseTo: number, opCode: number): void {
+  message.writeInt32LE(message.length, 0)
+  message.writeInt32LE(requestId, 4)
+  message.writeInt32LE(responseTo, 8)
+  message.writeInt32LE(opCode, 12)
 }
 
 /** Replies undefined fields are left out, as optional fields are in a real server's replies. */
@@ -178,17 +176,24 @@ function bson(document: Document): Uint8Array {
   return serialize(document, { ignoreUndefined: true })
 }
 
+// Each reply is built in one buffer of its final size: one allocation, one socket write.
+
 export function encodeMsg(requestId: number, responseTo: number, document: Document): Buffer {
   const body = bson(document)
-  const prefix = Buffer.alloc(5) // flagBits 0, section kind 0
-  const length = HEADER_BYTES + prefix.length + body.length
-  return Buffer.concat([header(length, requestId, responseTo, OpCode.Msg), prefix, body])
+  const message = Buffer.allocUnsafe(HEADER_BYTES + 5 + body.length)
+  writeHeader(message, requestId, responseTo, OpCode.Msg)
+  message.writeUInt32LE(0, HEADER_BYTES) // flagBits
+  message.writeUInt8(0, HEADER_BYTES + 4) // section kind 0: the body
+  message.set(body, HEADER_BYTES + 5)
+  return message
 }
 
 export function encodeReply(requestId: number, responseTo: number, document: Document): Buffer {
   const body = bson(document)
-  const fields = Buffer.alloc(20) // responseFlags, cursorID (int64 0), startingFrom
-  fields.writeInt32LE(1, 16) // numberReturned
-  const length = HEADER_BYTES + fields.length + body.length
-  return Buffer.concat([header(length, requestId, responseTo, OpCode.Reply), fields, body])
+  // responseFlags, cursorID (int64 0), startingFrom, numberReturned
+  const message = Buffer.alloc(HEADER_BYTES + 20 + body.length)
+  writeHeader(message, requestId, responseTo, OpCode.Reply)
+  message.writeInt32LE(1, HEADER_BYTES + 16)
+  message.set(body, HEADER_BYTES + 20)
+  return message
 }
