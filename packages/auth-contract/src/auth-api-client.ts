@@ -16,11 +16,13 @@ import {
   CredentialCheckResponseSchema,
   HashResponseSchema,
   JwksSchema,
+  LoginResponseSchema,
   TokenResponseSchema,
   TotpEnrollResponseSchema,
   TotpVerifyResponseSchema,
   VerifyResponseSchema,
   type Jwks,
+  type LoginResponse,
   type TokenRequest,
   type TokenResponse,
   type TotpEnrollRequest,
@@ -121,6 +123,13 @@ function checker<S extends TSchema>(schema: S): (value: unknown) => value is Sta
 const isHashResponse = checker(HashResponseSchema)
 const isVerifyResponse = checker(VerifyResponseSchema)
 const isTokenResponse = checker(TokenResponseSchema)
+const isLoginShape = checker(LoginResponseSchema)
+// A token comes with a valid password and only then; anything else is not auth-api's answer.
+const isLoginResponse = (value: unknown): value is LoginResponse =>
+  isLoginShape(value) &&
+  (value.valid
+    ? value.accessToken !== undefined && value.expiresIn !== undefined
+    : value.accessToken === undefined && value.expiresIn === undefined)
 const isJwks = checker(JwksSchema)
 const isCredentialCheck = checker(CredentialCheckResponseSchema)
 const isTotpEnroll = checker(TotpEnrollResponseSchema)
@@ -178,6 +187,29 @@ export class AuthApiClient {
 
   async mintAccessToken(claims: TokenRequest, ctx: CallContext = {}): Promise<TokenResponse> {
     return this.call('POST', authApiPaths.tokens, claims, isTokenResponse, ctx)
+  }
+
+  /**
+   * Verifies the password (against a dummy hash when `hash` is null, as `verifyPassword`) and,
+   * only when it is right, mints an access token for `claims`: one call per password login.
+   */
+  async verifyAndMint(
+    password: string,
+    hash: string | null,
+    claims: TokenRequest,
+    ctx: CallContext = {},
+  ): Promise<{ valid: boolean; needsRehash: boolean; token?: TokenResponse }> {
+    const body = await this.call(
+      'POST',
+      authApiPaths.logins,
+      { password, hash, token: claims },
+      isLoginResponse,
+      ctx,
+    )
+    const { valid, needsRehash, accessToken, expiresIn } = body
+    return accessToken !== undefined && expiresIn !== undefined
+      ? { valid, needsRehash, token: { accessToken, expiresIn } }
+      : { valid, needsRehash }
   }
 
   /** A new TOTP secret: shown once in clear, stored by the caller only as `ciphertext`. */

@@ -99,6 +99,41 @@ export const TokenResponseSchema = Type.Object({
 })
 export type TokenResponse = Static<typeof TokenResponseSchema>
 
+export const LoginRequestSchema = Type.Object(
+  {
+    password: VerifyRequestSchema.properties.password,
+    hash: VerifyRequestSchema.properties.hash,
+    token: TokenRequestSchema,
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        password: 'plum tractor velvet orbit 47',
+        hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$TbUHfTeJ7tfIuS0x4F4FpZ9Y9bi1mKSxIc2aPC2hImg',
+        token: {
+          sub: '665f1c2ab4e9d3a1c0f7e812',
+          sid: '0b6f1f2e-8c1d-4e43-9a57-3f0e2f1c9d4a',
+          roles: ['user'],
+          amr: ['pwd'],
+          auth_time: 1_780_000_000,
+        },
+      },
+    ],
+  },
+)
+export type LoginRequest = Static<typeof LoginRequestSchema>
+
+// One shape for both outcomes, the token fields present exactly when `valid` is true: a union
+// would cost every reply a branch search in the serialiser, and the client checks the rule.
+export const LoginResponseSchema = Type.Object({
+  valid: Type.Boolean(),
+  needsRehash: Type.Boolean(),
+  accessToken: Type.Optional(TokenResponseSchema.properties.accessToken),
+  expiresIn: Type.Optional(TokenResponseSchema.properties.expiresIn),
+})
+export type LoginResponse = Static<typeof LoginResponseSchema>
+
 const jwkName = Type.String({ maxLength: 32 })
 const jwkNumber = (maxLength: number) => Type.Optional(Type.String({ maxLength }))
 
@@ -191,6 +226,8 @@ export const authApiPaths = {
   hash: '/v1/passwords/hash',
   verify: '/v1/passwords/verify',
   tokens: '/v1/tokens',
+  /** Verifies a password and, when it is right, mints the token: one call per login. */
+  logins: '/v1/logins',
   /** Costs nothing but the credential check: how a caller learns its credential is accepted. */
   credential: '/v1/credential',
   totpEnroll: '/v1/totp/enroll',

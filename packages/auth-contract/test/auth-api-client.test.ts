@@ -1,7 +1,12 @@
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { AuthApiClient, AuthApiRejectedError, authApiPaths } from '../src/index.js'
+import {
+  AuthApiClient,
+  AuthApiRejectedError,
+  AuthApiUnavailableError,
+  authApiPaths,
+} from '../src/index.js'
 
 const credential = 'client-test-credential-0123456789abcdef'
 const jwks = { keys: [{ kty: 'OKP', kid: 'k1', alg: 'EdDSA', use: 'sig', crv: 'Ed25519', x: 'x' }] }
@@ -60,5 +65,65 @@ describe('the service credential', () => {
     expect(rejected.message).toContain('auth-api refused the service credential (401')
     expect(rejected.message).not.toContain(credential)
     expect(c.credentialAccepted).toBe(false)
+  })
+})
+
+describe('verifyAndMint', () => {
+  const token = { accessToken: 'header.payload.signature', expiresIn: 900 }
+  const claims = { sub: 'user-1', sid: 'session-1', roles: ['user' as const] }
+
+  /** A stand-in auth-api that records each request and answers `answer` to /v1/logins. */
+  async function answering(answer: unknown, seen: { path?: string; body?: unknown }[] = []) {
+    server = createServer((req, res) => {
+      let text = ''
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()))
+      req.on('end', () => {
+        seen.push({ ...(req.url ? { path: req.url } : {}), body: JSON.parse(text) as unknown })
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify(answer))
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const address = server.address()
+    if (!address || typeof address === 'string') throw new Error('no address')
+    client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
+    return client
+  }
+
+  it('sends the password, hash and claims in one call and returns the token when valid', async () => {
+    const seen: { path?: string; body?: unknown }[] = []
+    const c = await answering({ valid: true, needsRehash: true, ...token }, seen)
+    const result = await c.verifyAndMint('pw', '$argon2id$x', claims, { requestId: 'r1' })
+    expect(result).toEqual({ valid: true, needsRehash: true, token })
+    expect(seen).toEqual([
+      { path: authApiPaths.logins, body: { password: 'pw', hash: '$argon2id$x', token: claims } },
+    ])
+    expect(c.credentialAccepted).toBe(true)
+  })
+
+  it('returns no token when the password is wrong', async () => {
+    const c = await answering({ valid: false, needsRehash: false })
+    await expect(c.verifyAndMint('pw', null, claims)).resolves.toEqual({
+      valid: false,
+      needsRehash: false,
+    })
+  })
+
+  it.each([
+    ['valid without a token', { valid: true, needsRehash: false }],
+    ['valid with half a token', { valid: true, needsRehash: false, accessToken: 'a.b.c' }],
+    ['invalid with a token', { valid: false, needsRehash: false, ...token }],
+    ['invalid with an expiry alone', { valid: false, needsRehash: false, expiresIn: 900 }],
+    ['no needsRehash', { valid: false }],
+    [
+      'a token that is not a string',
+      { valid: true, needsRehash: false, accessToken: 1, expiresIn: 9 },
+    ],
+  ])('treats a 200 %s as an unexpected answer', async (_name, answer) => {
+    const c = await answering(answer)
+    const error: unknown = await c.verifyAndMint('pw', null, claims).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthApiUnavailableError)
+    expect((error as Error).message).toBe('auth-api sent a malformed answer')
   })
 })

@@ -9,6 +9,7 @@ import { createTokenSigner } from './crypto/token-signer.js'
 import type { TotpCipher } from './crypto/totp-keys.js'
 import credentialRoutes from './routes/credential/index.js'
 import jwksRoutes from './routes/jwks/index.js'
+import loginRoutes from './routes/logins/index.js'
 import passwordRoutes from './routes/passwords/index.js'
 import tokenRoutes from './routes/tokens/index.js'
 import totpRoutes from './routes/totp/index.js'
@@ -91,6 +92,7 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
       requireServiceCredential(v1, config.credentials)
       await v1.register(passwordRoutes, { prefix: '/passwords', hasher })
       await v1.register(tokenRoutes, { prefix: '/tokens', signToken })
+      await v1.register(loginRoutes, { prefix: '/logins', hasher, signToken })
       await v1.register(credentialRoutes, { prefix: '/credential' })
       await v1.register(totpRoutes, {
         prefix: '/totp',

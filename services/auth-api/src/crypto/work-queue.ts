@@ -1,6 +1,13 @@
 /** Thrown when a job can neither run now nor wait within the queue's bounds. */
 export class QueueFullError extends Error {
   override name = 'QueueFullError'
+  constructor(
+    message: string,
+    /** When a retry has a fair chance of a slot. */
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message)
+  }
 }
 
 interface Waiter {
