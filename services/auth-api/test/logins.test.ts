@@ -134,7 +134,12 @@ describe('POST /v1/logins', () => {
 
   it('requires the service credential', async () => {
     const h = await start()
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic x' }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong' },
+      { authorization: 'Basic x' },
+    ]
+    for (const headers of attempts) {
       const res = await post(h, '/v1/logins', { password, hash: null, token: claims }, headers)
       expect(res.statusCode).toBe(401)
       expect(res.json()).toMatchObject({ code: 'UNAUTHORIZED' })
