@@ -78,7 +78,7 @@ export const EnvSchema = Type.Object({
     Type.Integer({
       minimum: 0,
       description:
-        'Queue-time budget: a job that, by the recent job durations, would wait longer than this for a slot is refused at once with 503 and Retry-After, before its request body is read (unset: 250, at most HASH_QUEUE_TIMEOUT_MS). HASH_CONCURRENCY jobs may always wait, so the workers stay busy.',
+        'Queue-time budget: a job that, by the recent job durations, would wait longer than this for a slot is refused at once with 503 and Retry-After, before its request body is read (unset, and at most: HASH_QUEUE_TIMEOUT_MS). HASH_CONCURRENCY jobs may always wait, so the workers stay busy.',
     }),
   ),
 })
@@ -155,9 +155,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       // A short queue: a job that waits longer than its caller's deadline is wasted work.
       queueLimit: e.HASH_QUEUE_LIMIT ?? concurrency * 8,
       queueTimeoutMs: e.HASH_QUEUE_TIMEOUT_MS,
-      // A login answered within a second: a quarter of it waiting, the rest for argon2 and the
-      // hops, with room for a busy machine.
-      queueBudgetMs: Math.min(e.HASH_QUEUE_BUDGET_MS ?? 250, e.HASH_QUEUE_TIMEOUT_MS),
+      // A shorter budget refuses what a closed loop of a few callers per worker would have
+      // waited for; the timeout already says how long a wait may be.
+      queueBudgetMs: Math.min(
+        e.HASH_QUEUE_BUDGET_MS ?? e.HASH_QUEUE_TIMEOUT_MS,
+        e.HASH_QUEUE_TIMEOUT_MS,
+      ),
     },
   }
 }

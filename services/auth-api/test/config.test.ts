@@ -17,8 +17,8 @@ describe('loadConfig', () => {
     expect(config.hashing.concurrency).toBe(config.hashing.threads)
   })
 
-  it('admits hashing jobs by a wait budget of 250 ms, never above the queue timeout', () => {
-    expect(loadConfig({}).hashing).toMatchObject({ queueTimeoutMs: 500, queueBudgetMs: 250 })
+  it('admits hashing jobs by a wait budget, by default and at most the queue timeout', () => {
+    expect(loadConfig({}).hashing).toMatchObject({ queueTimeoutMs: 500, queueBudgetMs: 500 })
     expect(loadConfig({ HASH_QUEUE_TIMEOUT_MS: '100' }).hashing.queueBudgetMs).toBe(100)
     expect(loadConfig({ HASH_QUEUE_BUDGET_MS: '40' }).hashing.queueBudgetMs).toBe(40)
     expect(
