@@ -78,10 +78,6 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     closing = true
     done()
   })
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header(requestIdHeader, request.id)
-    done()
-  })
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       { req: request, res: reply, responseTime: reply.elapsedTime },
@@ -100,11 +96,15 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   registerStrictJson(app)
 
   registerProblemHandlers(app, options.errorMappers)
-  const headers = securityHeaders({
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  })
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers)
+  const headers = Object.entries(
+    securityHeaders({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    }),
+  )
+  // One hook for every header each reply carries: each hook is a step in every request.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(requestIdHeader, request.id)
+    for (const [name, value] of headers) reply.header(name, value)
     done()
   })
   if (options.loadShedding !== false) {

@@ -59,13 +59,23 @@ export async function buildApp(deps: AuthApiDeps): Promise<FastifyInstance> {
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
     registers: [metrics],
   })
+  const waitSeconds = new Histogram({
+    name: 'auth_password_queue_wait_seconds',
+    help: 'How long hash and verify jobs waited for a worker',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [metrics],
+  })
   const hasher = new PasswordHasher({
     params: config.argon2,
     concurrency: config.hashing.concurrency,
     queueLimit: config.hashing.queueLimit,
     queueTimeoutMs: config.hashing.queueTimeoutMs,
+    queueBudgetMs: config.hashing.queueBudgetMs,
     onJob: (operation, seconds) => {
       hashSeconds.observe({ operation }, seconds)
+    },
+    onWait: (seconds) => {
+      waitSeconds.observe(seconds)
     },
   })
   new Gauge({

@@ -74,6 +74,13 @@ export const EnvSchema = Type.Object({
     default: 500,
     description: 'Longest wait for a slot before 503 with Retry-After.',
   }),
+  HASH_QUEUE_BUDGET_MS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        'Queue-time budget: a job that, by the recent job durations, would wait longer than this for a slot is refused at once with 503 and Retry-After, before its request body is read (unset, and at most: HASH_QUEUE_TIMEOUT_MS). HASH_CONCURRENCY jobs may always wait, so the workers stay busy.',
+    }),
+  ),
 })
 
 export interface Argon2Params {
@@ -106,6 +113,8 @@ export interface Config {
     queueLimit: number
     /** Longest wait for a slot before → 503. */
     queueTimeoutMs: number
+    /** Longest expected wait at which a job is still admitted; beyond it → 503 at once. */
+    queueBudgetMs: number
   }
 }
 
@@ -146,6 +155,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       // A short queue: a job that waits longer than its caller's deadline is wasted work.
       queueLimit: e.HASH_QUEUE_LIMIT ?? concurrency * 8,
       queueTimeoutMs: e.HASH_QUEUE_TIMEOUT_MS,
+      // A shorter budget refuses what a closed loop of a few callers per worker would have
+      // waited for; the timeout already says how long a wait may be.
+      queueBudgetMs: Math.min(
+        e.HASH_QUEUE_BUDGET_MS ?? e.HASH_QUEUE_TIMEOUT_MS,
+        e.HASH_QUEUE_TIMEOUT_MS,
+      ),
     },
   }
 }

@@ -17,6 +17,17 @@ describe('loadConfig', () => {
     expect(config.hashing.concurrency).toBe(config.hashing.threads)
   })
 
+  it('admits hashing jobs by a wait budget, by default and at most the queue timeout', () => {
+    expect(loadConfig({}).hashing).toMatchObject({ queueTimeoutMs: 500, queueBudgetMs: 500 })
+    expect(loadConfig({ HASH_QUEUE_TIMEOUT_MS: '100' }).hashing.queueBudgetMs).toBe(100)
+    expect(loadConfig({ HASH_QUEUE_BUDGET_MS: '40' }).hashing.queueBudgetMs).toBe(40)
+    expect(
+      loadConfig({ HASH_QUEUE_BUDGET_MS: '900', HASH_QUEUE_TIMEOUT_MS: '600' }).hashing
+        .queueBudgetMs,
+    ).toBe(600)
+    expect(() => loadConfig({ HASH_QUEUE_BUDGET_MS: '-1' })).toThrow(ConfigError)
+  })
+
   it('refuses to start in production without keys or a strong credential', () => {
     const keys = '{"keys":[]}'
     const strong = 'x'.repeat(32)

@@ -15,6 +15,11 @@ const bodies: Record<string, unknown> = {
   '/v1/passwords/hash': { password: 'a password to hash' },
   '/v1/passwords/verify': { password: 'a password to verify', hash: null },
   '/v1/tokens': { sub: '000000000000000000000001', sid: 'forged-session', roles: ['admin'] },
+  '/v1/logins': {
+    password: 'a password to verify',
+    hash: null,
+    token: { sub: '000000000000000000000001', sid: 'forged-session', roles: ['admin'] },
+  },
   '/v1/credential': undefined,
   '/v1/totp/enroll': { accountName: 'mallory@example.com', issuer: 'users-auth' },
   '/v1/totp/verify': { ciphertext: 'v1.k.AAAAAAAAAAAAAAAA.AAAA', code: '123456', afterStep: 0 },

@@ -3,7 +3,7 @@ import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
 import { SpanStatusCode, trace } from '@opentelemetry/api'
 import type { Argon2Params } from '../config.js'
 import { costLimits, needsRehash, readStoredHash } from './stored-hash.js'
-import { WorkQueue } from './work-queue.js'
+import { WorkQueue, type QueueFullError } from './work-queue.js'
 
 export type HashOperation = 'hash' | 'verify'
 
@@ -14,8 +14,12 @@ export interface HasherOptions {
   concurrency: number
   queueLimit: number
   queueTimeoutMs: number
+  /** Longest expected wait for a slot at which a job is still admitted. */
+  queueBudgetMs?: number
   /** Told how long each finished job took, for metrics. */
   onJob?: (operation: HashOperation, seconds: number) => void
+  /** Told how long each started job waited for its slot, for metrics. */
+  onWait?: (seconds: number) => void
 }
 
 /**
@@ -31,7 +35,12 @@ export class PasswordHasher {
   private dummyHash: Promise<string> | undefined
 
   constructor(private readonly options: HasherOptions) {
-    this.queue = new WorkQueue(options.concurrency, options.queueLimit, options.queueTimeoutMs)
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      queueLimit: options.queueLimit,
+      timeoutMs: options.queueTimeoutMs,
+      ...(options.queueBudgetMs === undefined ? {} : { budgetMs: options.queueBudgetMs }),
+    })
     this.limits = costLimits(options.params)
   }
 
@@ -43,9 +52,23 @@ export class PasswordHasher {
     return this.queue.active
   }
 
-  /** Computes the dummy hash ahead of the first unknown-user login; call before serving. */
+  /**
+   * The refusal a job arriving now would get (the queue is over its wait budget), or undefined:
+   * asked before a request's body is read, so refusing costs no parsing and no hashing.
+   */
+  busy(): QueueFullError | undefined {
+    return this.queue.refusal()
+  }
+
+  /**
+   * Computes the dummy hash ahead of the first unknown-user login; call before serving. Its
+   * duration is the queue's first estimate of a job's, so a burst at start-up is already
+   * admitted by the wait budget.
+   */
   async init(): Promise<void> {
+    const started = performance.now()
     await this.dummy()
+    this.queue.observe(performance.now() - started)
   }
 
   async hash(password: string): Promise<string> {
@@ -89,9 +112,11 @@ export class PasswordHasher {
         'argon2.iterations': timeCost,
         'argon2.parallelism': parallelism,
       })
+      const queued = performance.now()
       try {
         return await this.queue.run(async () => {
           span.addEvent('dequeued')
+          this.options.onWait?.((performance.now() - queued) / 1000)
           const started = process.hrtime.bigint()
           try {
             return await job()

@@ -1,5 +1,7 @@
 import { maxPasswordBytes } from '@users-auth/auth-contract'
 import { withRetryAfter } from '@users-auth/service-kit'
+import type { onRequestHookHandler } from 'fastify'
+import type { PasswordHasher } from '../crypto/password-hasher.js'
 import { UnusableHashError } from '../crypto/stored-hash.js'
 import { QueueFullError } from '../crypto/work-queue.js'
 import { HashingBusy, MalformedHash, MalformedPassword, PasswordTooLong } from '../errors.js'
@@ -19,4 +21,15 @@ export function hashingFailure(error: unknown): never {
     throw withRetryAfter(new HashingBusy(), error.retryAfterSeconds)
   if (error instanceof UnusableHashError) throw new MalformedHash()
   throw error
+}
+
+/**
+ * Refuses a request with 503 + Retry-After before its body is read when the hashing queue would
+ * not start its job within the wait budget: under overload a refusal costs almost nothing.
+ */
+export function refuseWhenBusy(hasher: PasswordHasher): onRequestHookHandler {
+  return (_request, _reply, done) => {
+    const refusal = hasher.busy()
+    done(refusal ? withRetryAfter(new HashingBusy(), refusal.retryAfterSeconds) : undefined)
+  }
 }

@@ -40,7 +40,7 @@ afterEach(() => {
 
 describe('WorkQueue', () => {
   it('runs at most `concurrency` jobs at once and the rest as slots free up', async () => {
-    const queue = new WorkQueue(2, 10, 10_000)
+    const queue = new WorkQueue({ concurrency: 2, queueLimit: 10, timeoutMs: 10_000 })
     const gates = Array.from({ length: 5 }, (_, i) => gate(`job${i}`))
     const results = gates.map((g) => queue.run(g.job))
     await settle()
@@ -62,7 +62,7 @@ describe('WorkQueue', () => {
 
   it('starts waiting jobs in the order they arrived', async () => {
     const log: string[] = []
-    const queue = new WorkQueue(1, 10, 10_000)
+    const queue = new WorkQueue({ concurrency: 1, queueLimit: 10, timeoutMs: 10_000 })
     const gates = new Map(['a', 'b', 'c', 'd'].map((name) => [name, gate(name, log)]))
     const results = [...gates.values()].map((g) => queue.run(g.job))
     // Finish whichever job is running, one at a time: each start is the next arrival.
@@ -76,7 +76,7 @@ describe('WorkQueue', () => {
   })
 
   it('rejects at once when the queue is full, while the running jobs are still running', async () => {
-    const queue = new WorkQueue(1, 2, 10_000)
+    const queue = new WorkQueue({ concurrency: 1, queueLimit: 2, timeoutMs: 10_000 })
     const gates = Array.from({ length: 3 }, (_, i) => gate(`job${i}`))
     const accepted = gates.map((g) => queue.run(g.job))
     const extra = gate('extra')
@@ -90,7 +90,7 @@ describe('WorkQueue', () => {
   })
 
   it('with no room to wait, runs only what fits in its slots', async () => {
-    const queue = new WorkQueue(2, 0, 10_000)
+    const queue = new WorkQueue({ concurrency: 2, queueLimit: 0, timeoutMs: 10_000 })
     const gates = [gate('a'), gate('b')]
     const accepted = gates.map((g) => queue.run(g.job))
     await expect(queue.run(gate('c').job)).rejects.toThrow('queue full')
@@ -102,7 +102,12 @@ describe('WorkQueue', () => {
 
   it('gives up on a waiter after the timeout and never runs its job later', async () => {
     vi.useFakeTimers()
-    const queue = new WorkQueue(1, 10, 500)
+    const queue = new WorkQueue({
+      concurrency: 1,
+      queueLimit: 10,
+      timeoutMs: 500,
+      now: () => Date.now(),
+    })
     const running = gate('running')
     const first = queue.run(running.job)
     const late = gate('late')
@@ -130,7 +135,12 @@ describe('WorkQueue', () => {
   it('times out only the waiter that waited too long, keeping the others in order', async () => {
     vi.useFakeTimers()
     const log: string[] = []
-    const queue = new WorkQueue(1, 10, 500)
+    const queue = new WorkQueue({
+      concurrency: 1,
+      queueLimit: 10,
+      timeoutMs: 500,
+      now: () => Date.now(),
+    })
     const running = gate('running', log)
     const first = queue.run(running.job)
     const early = gate('early', log)
@@ -153,7 +163,7 @@ describe('WorkQueue', () => {
   })
 
   it('frees the slot of a job that fails, and passes the failure to its caller', async () => {
-    const queue = new WorkQueue(1, 10, 10_000)
+    const queue = new WorkQueue({ concurrency: 1, queueLimit: 10, timeoutMs: 10_000 })
     const failing = gate('failing')
     const next = gate('next')
     const failed = queue.run(failing.job)
@@ -168,7 +178,7 @@ describe('WorkQueue', () => {
   })
 
   it('frees the slot of a job that throws before returning a promise', async () => {
-    const queue = new WorkQueue(1, 10, 10_000)
+    const queue = new WorkQueue({ concurrency: 1, queueLimit: 10, timeoutMs: 10_000 })
     await expect(
       queue.run(() => {
         throw new Error('synchronous')
@@ -176,5 +186,149 @@ describe('WorkQueue', () => {
     ).rejects.toThrow('synchronous')
     expect(queue.active).toBe(0)
     await expect(queue.run(() => Promise.resolve(1))).resolves.toBe(1)
+  })
+})
+
+describe('WorkQueue admission by a queue-time budget', () => {
+  /** A clock the test moves by hand. */
+  function clock() {
+    let t = 1000
+    return {
+      now: () => t,
+      advance: (ms: number) => {
+        t += ms
+      },
+    }
+  }
+
+  /** Runs `count` jobs of `ms` each one after another, so the queue learns their duration. */
+  async function teach(queue: WorkQueue, time: ReturnType<typeof clock>, ms: number, count = 10) {
+    for (let i = 0; i < count; i++) {
+      const g = gate(`teach${i}`)
+      const result = queue.run(g.job)
+      await settle()
+      time.advance(ms)
+      g.finish()
+      await result
+    }
+  }
+
+  it('admits a newcomer only while its estimated wait is within the budget', async () => {
+    const time = clock()
+    const queue = new WorkQueue({
+      concurrency: 2,
+      queueLimit: 100,
+      timeoutMs: 10_000,
+      budgetMs: 100,
+      now: time.now,
+    })
+    await teach(queue, time, 40)
+    const gates = Array.from({ length: 7 }, (_, i) => gate(`job${i}`))
+    // Two run; waiters wait (k + 1) × 40 / 2 ms: 20, 40, 60, 80, 100 are within the budget.
+    const admitted = gates.map((g) => queue.run(g.job))
+    await settle()
+    expect(queue.active).toBe(2)
+    expect(queue.depth).toBe(5)
+    expect(queue.estimatedWaitMs).toBe(120)
+    expect(queue.refusal()).toBeInstanceOf(QueueFullError)
+
+    const extra = gate('extra')
+    const error: unknown = await queue.run(extra.job).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(QueueFullError)
+    expect((error as QueueFullError).message).toBe('over the wait budget')
+    expect((error as QueueFullError).retryAfterSeconds).toBe(1)
+    expect(extra.started).toBe(false)
+    expect(queue.depth).toBe(5)
+
+    // A slot freed: the next waiter starts at once and there is room for one more.
+    time.advance(40)
+    gates[0]?.finish()
+    await settle()
+    expect(queue.active).toBe(2)
+    expect(queue.depth).toBe(4)
+    expect(queue.refusal()).toBeUndefined()
+
+    for (const g of gates) g.finish()
+    await Promise.all(admitted)
+  })
+
+  it('admits fewer as jobs get slower, and says when to retry', async () => {
+    const time = clock()
+    const queue = new WorkQueue({
+      concurrency: 1,
+      queueLimit: 100,
+      timeoutMs: 10_000,
+      budgetMs: 100,
+      now: time.now,
+    })
+    await teach(queue, time, 3000, 30)
+    const running = gate('running')
+    const waiter = gate('waiter')
+    const admitted = [queue.run(running.job), queue.run(waiter.job)]
+    await settle()
+    // One waiter is always admitted (a worker never idles for want of a job) however slow.
+    expect(queue.depth).toBe(1)
+    const refused = queue.refusal()
+    expect(refused?.retryAfterSeconds).toBe(6)
+    await expect(queue.run(gate('late').job)).rejects.toThrow('over the wait budget')
+    running.finish()
+    await settle()
+    expect(waiter.started).toBe(true)
+    waiter.finish()
+    await Promise.all(admitted)
+  })
+
+  it('keeps `concurrency` waiters even when the estimate says no, within the queue limit', async () => {
+    const time = clock()
+    const queue = new WorkQueue({
+      concurrency: 2,
+      queueLimit: 3,
+      timeoutMs: 60_000,
+      budgetMs: 1,
+      now: time.now,
+    })
+    await teach(queue, time, 10_000)
+    const gates = Array.from({ length: 4 }, (_, i) => gate(`job${i}`))
+    const admitted = gates.map((g) => queue.run(g.job))
+    await settle()
+    expect(queue.active).toBe(2)
+    expect(queue.depth).toBe(2)
+    expect(queue.refusal()?.message).toBe('over the wait budget')
+
+    const limited = new WorkQueue({ concurrency: 2, queueLimit: 1, timeoutMs: 1000 })
+    const few = Array.from({ length: 3 }, (_, i) => gate(`few${i}`))
+    const fewResults = few.map((g) => limited.run(g.job))
+    await expect(limited.run(gate('over').job)).rejects.toThrow('queue full')
+
+    for (const g of [...gates, ...few]) g.finish()
+    await Promise.all([...admitted, ...fewResults])
+  })
+
+  it('refuses a waiter whose deadline passed by the time a slot frees, and starts the next', async () => {
+    const time = clock()
+    const queue = new WorkQueue({
+      concurrency: 1,
+      queueLimit: 10,
+      timeoutMs: 500,
+      now: time.now,
+    })
+    const running = gate('running')
+    const first = queue.run(running.job)
+    const stale = gate('stale')
+    const staleResult = queue.run(stale.job).catch((error: unknown) => error)
+    time.advance(300)
+    const fresh = gate('fresh')
+    const freshResult = queue.run(fresh.job)
+    time.advance(250)
+    running.finish()
+    await first
+    await settle()
+    const error = await staleResult
+    expect(error).toBeInstanceOf(QueueFullError)
+    expect((error as Error).message).toBe('waited too long')
+    expect(stale.started).toBe(false)
+    expect(fresh.started).toBe(true)
+    fresh.finish()
+    await expect(freshResult).resolves.toBe('fresh')
   })
 })

@@ -1,7 +1,7 @@
 import type { TokenRequest, TokenResponse } from '@users-auth/auth-contract'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { PasswordHasher } from '../../crypto/password-hasher.js'
-import { assertUsablePassword, hashingFailure } from '../password-input.js'
+import { assertUsablePassword, hashingFailure, refuseWhenBusy } from '../password-input.js'
 import { loginRoute } from './schemas.js'
 
 export interface LoginRoutesOptions {
@@ -13,7 +13,8 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (
   app,
   { hasher, signToken },
 ) => {
-  app.post('/', { schema: loginRoute }, async (request) => {
+  const busy = refuseWhenBusy(hasher)
+  app.post('/', { schema: loginRoute, onRequest: busy }, async (request) => {
     const { password, hash, token } = request.body
     assertUsablePassword(password)
     const { valid, needsRehash } = await hasher.verify(password, hash).catch(hashingFailure)
