@@ -59,7 +59,7 @@ export interface Breakdown {
   clientMs: number | null
   /** users-api's own measure of the route. */
   usersApiMs: number
-  /** auth-api's route time (hash, verify, tokens), and its argon2 job time (queue wait excluded). */
+  /** auth-api's route time (hash, verify, tokens, logins), and its argon2 job time (queue wait excluded). */
   authApiMs: number | null
   argon2Ms: number | null
 }
@@ -77,7 +77,7 @@ export function breakdown(
   const ok = (l: Labels): boolean => l.route === route && l.status_code?.startsWith('2') === true
   const users = observed(before.users, after.users, duration, ok)
   if (!users || users.count === 0) return null
-  const authRoute = /^\/v1\/(passwords\/(hash|verify)|tokens)$/
+  const authRoute = /^\/v1\/(passwords\/(hash|verify)|tokens|logins)$/
   const auth = observed(before.auth, after.auth, duration, (l) => authRoute.test(l.route ?? ''))
   const argon2 = observed(before.auth, after.auth, 'auth_password_job_duration_seconds', () => true)
   return {

@@ -44,6 +44,11 @@ export interface AuthApiClientOptions {
   breakerFailures?: number
   /** How long an open breaker fails fast before letting one call through. */
   breakerHalfOpenAfterMs?: number
+  /**
+   * After auth-api says it is at capacity, how long `busy()` tells callers so (default 100 ms):
+   * they refuse new password work at once, without first spending their own CPU on it.
+   */
+  busyHoldMs?: number
 }
 
 export interface CallContext {
@@ -141,6 +146,8 @@ export class AuthApiClient {
   private readonly deadlineMs: number
   private readonly policy
   private accepted = false
+  /** performance.now() until which auth-api is taken to be at capacity. */
+  private busyUntil = 0
 
   constructor(private readonly options: AuthApiClientOptions) {
     this.origin = new URL(options.baseUrl)
@@ -246,6 +253,17 @@ export class AuthApiClient {
     await this.pool.close()
   }
 
+  /**
+   * auth-api refused work for lack of capacity moments ago: the refusal to give a new password
+   * check now, before anything is spent on it. Its queue was over its wait budget, so holding
+   * back briefly leaves its workers busy.
+   */
+  busy(): AuthApiBusyError | undefined {
+    const left = this.busyUntil - performance.now()
+    if (left <= 0) return undefined
+    return new AuthApiBusyError('auth-api is at capacity', Math.max(1, Math.ceil(left / 1000)))
+  }
+
   private async call<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -318,6 +336,7 @@ export class AuthApiClient {
       return body
     }
     if (statusCode === 503 || statusCode === 429) {
+      this.busyUntil = performance.now() + (this.options.busyHoldMs ?? 100)
       throw new AuthApiBusyError(
         `auth-api answered ${statusCode}`,
         retryAfterSeconds(response.headers['retry-after']),

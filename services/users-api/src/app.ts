@@ -221,7 +221,15 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
         reply.header('cache-control', 'no-store')
         done(null, payload)
       })
-      await v1.register(authRoutes, { prefix: '/auth', accounts, sessions, guards, ipLimit })
+      await v1.register(authRoutes, {
+        prefix: '/auth',
+        ...{ accounts, sessions, guards, ipLimit },
+        // auth-api just refused for lack of capacity: so is this, before it costs anything.
+        hashCapacity: () => {
+          const busy = authApi.busy()
+          return busy ? Promise.reject(busy) : Promise.resolve()
+        },
+      })
       await v1.register(userRoutes, {
         prefix: '/users',
         accounts,

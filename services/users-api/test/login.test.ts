@@ -76,6 +76,38 @@ describe('POST /v1/auth/login', () => {
     )
   })
 
+  it('refuses logins at once, for a moment, after auth-api said it is at capacity', async () => {
+    // One hashing slot and a tiny wait budget: a burst of logins overflows auth-api at once.
+    const realArgon2 = { ARGON2_MEMORY_KIB: '19456', ARGON2_ITERATIONS: '2' }
+    const authEnv = { ...realArgon2, HASH_CONCURRENCY: '1', HASH_QUEUE_BUDGET_MS: '1' }
+    const pair = await startPair({ authEnv, usersEnv: { RATE_LIMIT_IP_MAX: '1000' } })
+    await signup(pair.users, 'busy@example.com')
+    const body = { email: 'busy@example.com', password: goodPassword }
+    let refused: () => void = () => undefined
+    const firstRefusal = new Promise<void>((resolve) => (refused = resolve))
+    const burst = Array.from({ length: 12 }, () =>
+      post(pair.users, '/v1/auth/login', body).then((res) => {
+        if (res.statusCode === 503) refused()
+        return res
+      }),
+    )
+    await firstRefusal
+    // Sent right after auth-api's refusal: users-api refuses it without calling auth-api.
+    const next = await post(pair.users, '/v1/auth/login', body)
+    problem(next, 503, 'SERVICE_UNAVAILABLE')
+    expect(Number(next.headers['retry-after'])).toBeGreaterThan(0)
+    for (const res of await Promise.all(burst)) {
+      expect([200, 503]).toContain(res.statusCode)
+      if (res.statusCode === 503) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+    }
+    const metrics = (await pair.auth.inject({ method: 'GET', url: '/metrics' })).body
+    const reached = metrics
+      .split('\n')
+      .filter((line) => line.startsWith('http_requests_total{') && line.includes('/v1/logins'))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
+    expect(reached).toBeLessThanOrEqual(12)
+  })
+
   it('rehashes the stored password when auth-api asks for it', async () => {
     const pair = await startPair({ authEnv: { ARGON2_MEMORY_KIB: '2048' } })
     // A hash made with weaker parameters than auth-api now uses.

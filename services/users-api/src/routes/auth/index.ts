@@ -13,18 +13,21 @@ export interface AuthRoutesOptions {
   guards: Guards
   /** The per-client-IP budget that signup, login and refresh share, counted before parsing. */
   ipLimit: IpLimit
+  /** Refuses (503) at once while auth-api is at capacity: before any parsing or lookup. */
+  hashCapacity: IpLimit
 }
 
 const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app,
-  { accounts, sessions, guards, ipLimit },
+  { accounts, sessions, guards, ipLimit, hashCapacity },
 ) => {
-  app.post('/signup', { onRequest: ipLimit, schema: signupRoute }, async (request, reply) => {
+  const passwordWork = [hashCapacity, ipLimit]
+  app.post('/signup', { onRequest: passwordWork, schema: signupRoute }, async (request, reply) => {
     const session = await accounts.signup(request.body, contextOf(request))
     return reply.code(201).header('location', `/v1/users/${session.user.id}`).send(session)
   })
 
-  app.post('/login', { onRequest: ipLimit, schema: loginRoute }, (request) =>
+  app.post('/login', { onRequest: passwordWork, schema: loginRoute }, (request) =>
     accounts.login(request.body, contextOf(request)),
   )
 
