@@ -77,10 +77,10 @@ export type CredentialChange = Partial<
  */
 export const maxRotationsPerSession = 10_000
 
-/** An account's or session's credential version; records from before it existed are at 0. */
 /** A live session's credential version and its user, as the authenticated path reads them. */
 type Found = NonNullable<Awaited<ReturnType<ReturnType<typeof sessionQueries>['findLiveWithUser']>>>
 
+/** An account's or session's credential version; records from before it existed are at 0. */
 export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
 export function createSessions(deps: DomainDeps) {
