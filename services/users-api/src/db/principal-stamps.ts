@@ -23,12 +23,12 @@ export interface Stale {
  * Shared marks that let every replica cache the caller of an authenticated request and still
  * see a revocation made on another replica at once (contract: 401 on the very next request).
  *
- * A stamp is a random value kept in Redis for a user and for a session. A replica caches a
+ * A stamp is a unique value kept in Redis for a user and for a session. A replica caches a
  * principal together with the stamps it read *before* reading MongoDB, and uses the entry only
  * while both stamps are unchanged. Every write that changes a user or ends a session deletes the
  * stamps before and after it: an entry can then only match a stamp set after the write, and so
- * was read after the write. Values are random, never reused, so a stamp lost with a Redis
- * restart, expired or deleted never matches an old entry again.
+ * was read after the write. Values are never reused (a random per-process nonce and a counter),
+ * so a stamp lost with a Redis restart, expired or deleted never matches an old entry again.
  */
 export interface PrincipalStamps {
   /** The stamps now (created when missing); undefined when they cannot be had: read MongoDB. */
