@@ -271,7 +271,13 @@ export class AuthApiClient {
     isValid: (value: unknown) => value is T,
     ctx: CallContext,
   ): Promise<T> {
-    const signal = AbortSignal.timeout(this.deadlineMs)
+    // A timer cleared on the answer: AbortSignal.timeout would fire for every call anyway,
+    // building an exception and an event long after the answer came.
+    const deadline = new AbortController()
+    const timer = setTimeout(() => {
+      deadline.abort()
+    }, this.deadlineMs)
+    const signal = deadline.signal
     try {
       return await this.policy.run.execute(() =>
         this.send(method, path, payload, isValid, ctx, signal),
@@ -289,6 +295,8 @@ export class AuthApiClient {
         )
       }
       throw new AuthApiUnavailableError('auth-api did not answer', 1, { cause: error })
+    } finally {
+      clearTimeout(timer)
     }
   }
 
