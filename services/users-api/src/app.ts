@@ -190,7 +190,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   })
   const verification = createEmailVerification(domainDeps, mailer)
   const accounts = createAccounts(domainDeps, sessions, signIn, {
-    welcome: (user, ctx) => verification.send(user, ctx),
+    welcome: (user, ctx) => verification.send(user, ctx, true),
     requireVerification: config.mail.requireVerification,
   })
   const administration = createAdministration(domainDeps, sessions)

@@ -13,6 +13,11 @@ export function mailTokenQueries({ mailTokens, users, principalStamps }: Databas
       await collection.insertOne(token)
     },
 
+    /** Stores the first token of an account made moments ago: there is none to void. */
+    async insertFirst(token: MailTokenRecord): Promise<void> {
+      await driverCollection(mailTokens).insertOne(token)
+    },
+
     /** The live token, read without using it (to learn whose it is before costly work). */
     findLive(hash: string, purpose: MailTokenPurpose, now: Date): Promise<MailTokenRecord | null> {
       return mailTokens

@@ -14,19 +14,23 @@ export function createEmailVerification(deps: DomainDeps, mailer: Mailer) {
   const tokens = mailTokenQueries(deps.db)
 
   return {
-    /** Mails a fresh link (voiding older ones), unless verified already or the budget is spent. */
-    async send(user: SessionUser, ctx: RequestContext): Promise<void> {
+    /**
+     * Mails a fresh link (voiding older ones), unless verified already or the budget is spent.
+     * `newAccount`: the account was made by this request, so it has no older link to void.
+     */
+    async send(user: SessionUser, ctx: RequestContext, newAccount = false): Promise<void> {
       if (user.emailVerified === true) return
       if (!(await mailer.allowance(user.email))) return
       const { token, hash } = newMailToken()
-      await tokens.replace({
+      const record = {
         _id: hash,
-        purpose: 'verify-email',
+        purpose: 'verify-email' as const,
         userId: user._id,
         email: user.email,
         credentialVersion: user.credentialVersion,
         expiresAt: new Date(deps.now().getTime() + mailTokenTtlMs['verify-email']),
-      })
+      }
+      await (newAccount ? tokens.insertFirst(record) : tokens.replace(record))
       await mailer.queue(
         user.email,
         { kind: 'verify-email', link: mailer.link('verify-email', token) },
