@@ -75,6 +75,16 @@ describe('mail outbox', () => {
     const pending = await pair.db.collection('mail_outbox').findOne({ status: 'pending' })
     expect(pending?.lastError).toMatch(/^E[A-Z]+$/)
     expect(pair.logs()).toMatch(/mail delivery failed; will retry/)
+    // The gauge is read at the scrape: the waiting mail's age, growing between two scrapes.
+    const oldestAge = async () =>
+      Number(
+        /^mail_oldest_pending_age_seconds (\S+)$/m.exec(
+          (await get(pair.users, '/metrics')).body,
+        )?.[1],
+      )
+    const firstAge = await oldestAge()
+    expect(firstAge).toBeGreaterThan(0)
+    await expect.poll(oldestAge).toBeGreaterThan(firstAge)
 
     await mail.start()
     await expect.poll(() => outboxStatuses(pair), { timeout: 15_000 }).not.toContain('pending')

@@ -78,16 +78,27 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     help: 'Mails given up (permanent refusal or retry span exhausted)',
     registers,
   })
-  const oldestPending = new Gauge({
+  // Read when /metrics is scraped, not after every send: a query per scrape, not per mail.
+  new Gauge({
     name: 'mail_oldest_pending_age_seconds',
-    help: 'Age of the oldest mail not yet delivered (0: none), as of the last poll',
+    help: 'Age of the oldest mail not yet delivered (0: none)',
     registers,
+    async collect() {
+      try {
+        const since = await store.oldestPendingSince()
+        this.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
+      } catch {
+        // MongoDB away: the last value stays; the outbox's own warnings say why.
+      }
+    },
   })
 
   const state = { running: false }
   const isRunning = () => state.running
   let wake: (() => void) | undefined
   let loop: Promise<void> | undefined
+  /** Mails queued by this replica that no drain has claimed a mail for yet. */
+  let queuedHere = 0
 
   function backoffMs(attempts: number): number {
     const exponential = options.retryBaseMs * 2 ** Math.min(attempts - 1, 30)
@@ -140,30 +151,42 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     logger.info({ mail: { id: mail._id.toString(), attempts: mail.attempts } }, 'mail sent')
   }
 
-  /** Sends every due mail, then notes how old the oldest waiting one is. */
-  async function drain(): Promise<void> {
-    while (state.running) {
+  /**
+   * Sends due mails. A poll sends until none is due (retries, other replicas' mails); between
+   * polls a drain sends one mail per mail queued here, so a signup costs no query that finds
+   * nothing.
+   */
+  async function drain(polling: boolean): Promise<void> {
+    while (state.running && (polling || queuedHere > 0)) {
       const leaseId = randomUUID()
       const mail = await store.claimDue(new Date(), leaseId, leaseMs)
-      if (!mail) break
+      if (!mail) {
+        queuedHere = 0
+        return
+      }
+      queuedHere = Math.max(0, queuedHere - 1)
       await deliver(mail, leaseId)
     }
-    const since = await store.oldestPendingSince()
-    oldestPending.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
   }
 
   async function run(): Promise<void> {
+    let nextPollAt = 0
     while (state.running) {
+      const polling = performance.now() >= nextPollAt
       try {
-        await drain()
+        await drain(polling)
       } catch (error) {
         // MongoDB away: the mails wait in the outbox; try again at the next poll.
+        queuedHere = 0
         logger.warn({ err: error }, 'mail outbox not reachable')
       }
+      if (polling) nextPollAt = performance.now() + options.pollMs
       // stop() may have run while this drain was under way.
       if (!isRunning()) break
+      // Queued while the drain's last step ran: no wake was listening then.
+      if (queuedHere > 0) continue
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs)
+        const timer = setTimeout(resolve, Math.max(0, nextPollAt - performance.now()))
         wake = () => {
           clearTimeout(timer)
           resolve()
@@ -182,6 +205,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     /** A mail was just queued here: look now rather than at the next poll. */
     queued(): void {
       queued.inc()
+      queuedHere += 1
       wake?.()
     },
     /** Lets the attempt in progress finish (each step is bounded), then stops. */
