@@ -136,6 +136,13 @@ UV_THREADPOOL_SIZE: {{ . | toString | quote }}
 {{- with $v.config.hashQueueLimit }}
 HASH_QUEUE_LIMIT: {{ . | toString | quote }}
 {{- end }}
+{{- with $v.config.hashQueueTimeoutMs }}
+HASH_QUEUE_TIMEOUT_MS: {{ . | toString | quote }}
+{{- end }}
+{{- /* 0 is a valid budget (refuse whatever would wait), so only "" means unset. */}}
+{{- if ne (toString $v.config.hashQueueBudgetMs) "" }}
+HASH_QUEUE_BUDGET_MS: {{ $v.config.hashQueueBudgetMs | toString | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -356,6 +356,20 @@ describe('scenario specifics', () => {
     expect(ports).toEqual(expect.arrayContaining([465, 587]))
   })
 
+  test("auth-api's hashing queue: timeout and wait budget as values, 0 a valid budget", () => {
+    const authConfig = (objects: ReturnType<typeof render>) =>
+      named(objects, 'ConfigMap', 'users-auth-auth-api').data!
+    const defaults = authConfig(render())
+    expect(defaults.HASH_QUEUE_TIMEOUT_MS).toBeUndefined()
+    expect(defaults.HASH_QUEUE_BUDGET_MS).toBeUndefined()
+    const set = authConfig(
+      render({
+        values: { authApi: { config: { hashQueueTimeoutMs: 800, hashQueueBudgetMs: 0 } } },
+      }),
+    )
+    expect(set).toMatchObject({ HASH_QUEUE_TIMEOUT_MS: '800', HASH_QUEUE_BUDGET_MS: '0' })
+  })
+
   test('production: digests pinned, ingress-only users-api, Redis egress narrowed', () => {
     const objects = render({ valueFiles: ['charts/users-auth/ci/production-values.yaml'] })
     for (const d of ofKind(objects, 'Deployment')) {
