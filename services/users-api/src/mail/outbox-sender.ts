@@ -78,18 +78,16 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     help: 'Mails given up (permanent refusal or retry span exhausted)',
     registers,
   })
-  // Read when /metrics is scraped, not after every send: a query per scrape, not per mail.
+  /** When the oldest mail not yet delivered was queued, as of the last poll (none: null). */
+  let oldestPendingSince: Date | null = null
   new Gauge({
     name: 'mail_oldest_pending_age_seconds',
-    help: 'Age of the oldest mail not yet delivered (0: none)',
+    help: 'Age of the oldest mail not yet delivered (0: none), from the last poll',
     registers,
-    async collect() {
-      try {
-        const since = await store.oldestPendingSince()
-        this.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
-      } catch {
-        // MongoDB away: the last value stays; the outbox's own warnings say why.
-      }
+    // From memory: a scrape never waits on MongoDB, and the age grows between polls.
+    collect() {
+      const since = oldestPendingSince
+      this.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
     },
   })
 
@@ -152,32 +150,36 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   }
 
   /**
-   * Sends due mails. A poll sends until none is due (retries, other replicas' mails); between
-   * polls a drain sends one mail per mail queued here, so a signup costs no query that finds
-   * nothing.
+   * Sends due mails. A poll sends until none is due (retries, other replicas' mails) and then
+   * notes the oldest mail still waiting; between polls a drain sends one mail per mail queued
+   * here, so a signup costs no query that finds nothing.
    */
   async function drain(polling: boolean): Promise<void> {
     while (state.running && (polling || queuedHere > 0)) {
+      // Mails queued while this claim runs are not its business: they keep their count.
+      const counted = queuedHere
       const leaseId = randomUUID()
       const mail = await store.claimDue(new Date(), leaseId, leaseMs)
       if (!mail) {
-        queuedHere = 0
-        return
+        queuedHere = Math.max(0, queuedHere - counted)
+        break
       }
       queuedHere = Math.max(0, queuedHere - 1)
       await deliver(mail, leaseId)
     }
+    if (polling) oldestPendingSince = (await store.oldestPendingSince()) ?? null
   }
 
   async function run(): Promise<void> {
     let nextPollAt = 0
     while (state.running) {
       const polling = performance.now() >= nextPollAt
+      const counted = queuedHere
       try {
         await drain(polling)
       } catch (error) {
         // MongoDB away: the mails wait in the outbox; try again at the next poll.
-        queuedHere = 0
+        queuedHere = Math.max(0, queuedHere - counted)
         logger.warn({ err: error }, 'mail outbox not reachable')
       }
       if (polling) nextPollAt = performance.now() + options.pollMs
