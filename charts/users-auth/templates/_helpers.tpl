@@ -133,15 +133,17 @@ HASH_THREADS: {{ . | toString | quote }}
 {{- /* libuv sizes its pool from the environment the process starts with. */}}
 UV_THREADPOOL_SIZE: {{ . | toString | quote }}
 {{- end }}
-{{- with $v.config.hashQueueLimit }}
-HASH_QUEUE_LIMIT: {{ . | toString | quote }}
+{{- /* 0 is a valid limit and budget, so only "" and null mean unset. */}}
+{{- $limit := $v.config.hashQueueLimit }}
+{{- if and (not (kindIs "invalid" $limit)) (ne (toString $limit) "") }}
+HASH_QUEUE_LIMIT: {{ $limit | toString | quote }}
 {{- end }}
 {{- with $v.config.hashQueueTimeoutMs }}
 HASH_QUEUE_TIMEOUT_MS: {{ . | toString | quote }}
 {{- end }}
-{{- /* 0 is a valid budget (refuse whatever would wait), so only "" means unset. */}}
-{{- if ne (toString $v.config.hashQueueBudgetMs) "" }}
-HASH_QUEUE_BUDGET_MS: {{ $v.config.hashQueueBudgetMs | toString | quote }}
+{{- $budget := $v.config.hashQueueBudgetMs }}
+{{- if and (not (kindIs "invalid" $budget)) (ne (toString $budget) "") }}
+HASH_QUEUE_BUDGET_MS: {{ $budget | toString | quote }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -71,12 +71,15 @@ export const EnvSchema = Type.Object({
   ),
   HASH_QUEUE_TIMEOUT_MS: Type.Integer({
     minimum: 1,
+    // Far beyond any sensible wait, and below what a Node timer can hold.
+    maximum: 600_000,
     default: 500,
     description: 'Longest wait for a slot before 503 with Retry-After.',
   }),
   HASH_QUEUE_BUDGET_MS: Type.Optional(
     Type.Integer({
       minimum: 0,
+      maximum: 600_000,
       description:
         'Queue-time budget: a job that, by the recent job durations, would wait longer than this for a slot is refused at once with 503 and Retry-After, before its request body is read (unset, and at most: HASH_QUEUE_TIMEOUT_MS). HASH_CONCURRENCY jobs may always wait, so the workers stay busy.',
     }),

@@ -26,6 +26,9 @@ describe('loadConfig', () => {
         .queueBudgetMs,
     ).toBe(600)
     expect(() => loadConfig({ HASH_QUEUE_BUDGET_MS: '-1' })).toThrow(ConfigError)
+    // A Node timer cannot hold more than 2^31 - 1 ms: beyond it, it would fire at once.
+    expect(() => loadConfig({ HASH_QUEUE_TIMEOUT_MS: '2147483648' })).toThrow(ConfigError)
+    expect(() => loadConfig({ HASH_QUEUE_BUDGET_MS: '600001' })).toThrow(ConfigError)
   })
 
   it('refuses to start in production without keys or a strong credential', () => {

@@ -356,7 +356,7 @@ describe('scenario specifics', () => {
     expect(ports).toEqual(expect.arrayContaining([465, 587]))
   })
 
-  test("auth-api's hashing queue: timeout and wait budget as values, 0 a valid budget", () => {
+  test("auth-api's hashing queue: limit, timeout and wait budget as values (0 and null honoured)", () => {
     const authConfig = (objects: ReturnType<typeof render>) =>
       named(objects, 'ConfigMap', 'users-auth-auth-api').data!
     const defaults = authConfig(render())
@@ -368,6 +368,17 @@ describe('scenario specifics', () => {
       }),
     )
     expect(set).toMatchObject({ HASH_QUEUE_TIMEOUT_MS: '800', HASH_QUEUE_BUDGET_MS: '0' })
+    // null is how a values file unsets a key: nothing rendered, never "<nil>".
+    const unset = authConfig(
+      render({
+        values: { authApi: { config: { hashQueueLimit: null, hashQueueBudgetMs: null } } },
+      }),
+    )
+    expect(unset.HASH_QUEUE_LIMIT).toBeUndefined()
+    expect(unset.HASH_QUEUE_BUDGET_MS).toBeUndefined()
+    expect(
+      authConfig(render({ values: { authApi: { config: { hashQueueLimit: 0 } } } })),
+    ).toMatchObject({ HASH_QUEUE_LIMIT: '0' })
   })
 
   test('production: digests pinned, ingress-only users-api, Redis egress narrowed', () => {
