@@ -275,7 +275,7 @@ export class AuthApiClient {
     // building an exception and an event long after the answer came.
     const deadline = new AbortController()
     const timer = setTimeout(() => {
-      deadline.abort()
+      deadline.abort(new DOMException('auth-api deadline passed', 'TimeoutError'))
     }, this.deadlineMs)
     const signal = deadline.signal
     try {
