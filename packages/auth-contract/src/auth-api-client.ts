@@ -271,8 +271,8 @@ export class AuthApiClient {
     isValid: (value: unknown) => value is T,
     ctx: CallContext,
   ): Promise<T> {
-    // A timer cleared on the answer: AbortSignal.timeout would fire for every call anyway,
-    // building an exception and an event long after the answer came.
+    // A timer cleared on the answer: AbortSignal.timeout costs twice as much per call and,
+    // whenever its timer fires, builds an exception and an event long after the answer.
     const deadline = new AbortController()
     const timer = setTimeout(() => {
       deadline.abort(new DOMException('auth-api deadline passed', 'TimeoutError'))

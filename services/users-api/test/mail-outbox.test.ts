@@ -78,7 +78,7 @@ describe('mail outbox', () => {
     const pending = await pair.db.collection('mail_outbox').findOne({ status: 'pending' })
     expect(pending?.lastError).toMatch(/^E[A-Z]+$/)
     expect(pair.logs()).toMatch(/mail delivery failed; will retry/)
-    // The gauge is read at the scrape: the waiting mail's age, growing between two scrapes.
+    // The waiting mail's age, computed at each scrape from the last poll: it keeps growing.
     const oldestAge = async () =>
       Number(
         /^mail_oldest_pending_age_seconds (\S+)$/m.exec(

@@ -14,8 +14,8 @@ const keepFinishedMs = 30 * 24 * 60 * 60_000
 
 /** Every query on the mail outbox, named for what it does. */
 export function outboxQueries({ outbox: model }: Database) {
-  // Each signup queues a mail and the sender makes three more queries for it: the driver
-  // directly (see driverCollection).
+  // Each signup queues a mail and the sender makes two more queries for it (claim, mark):
+  // the driver directly (see driverCollection).
   const outbox = () => driverCollection(model)
   return {
     async enqueue(mail: NewMail, now: Date, keepMs: number): Promise<void> {
