@@ -3,8 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import { expect } from 'vitest'
 import { goodPassword, post, problem, signup, type SessionBody } from './pair-harness.js'
 
-/** A clock both services share in these tests, moved by hand. */
-export function testClock(start = Date.UTC(2026, 11, 6, 12, 0, 0)) {
+/**
+ * A clock both services share in these tests, moved by hand. It starts at the beginning of the
+ * current 30-second step, near the real time: the JWT library checks a token's expiry against
+ * the real clock, whatever the services are told.
+ */
+export function testClock(start = Math.floor(Date.now() / 30_000) * 30_000) {
   const clock = {
     ms: start,
     users: () => new Date(clock.ms),
