@@ -78,13 +78,28 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     help: 'Mails given up (permanent refusal or retry span exhausted)',
     registers,
   })
-  /** When the oldest mail not yet delivered was queued, as of the last poll (none: null). */
+  /** When the oldest mail not yet delivered was queued, as of the last look (none: null). */
   let oldestPendingSince: Date | null = null
+  let lookingForOldest = false
+  // Its own timer: a drain held up by a stalling SMTP server must not freeze the gauge that
+  // should show it, and a scrape must not wait on MongoDB.
+  async function lookForOldest(): Promise<void> {
+    if (lookingForOldest) return
+    lookingForOldest = true
+    try {
+      oldestPendingSince = (await store.oldestPendingSince()) ?? null
+    } catch {
+      // MongoDB away: the last value stays; the sender's warnings say why.
+    } finally {
+      lookingForOldest = false
+    }
+  }
+  let oldestTimer: NodeJS.Timeout | undefined
   new Gauge({
     name: 'mail_oldest_pending_age_seconds',
-    help: 'Age of the oldest mail not yet delivered (0: none), from the last poll',
+    help: 'Age of the oldest mail not yet delivered (0: none), looked up every poll interval',
     registers,
-    // From memory: a scrape never waits on MongoDB, and the age grows between polls.
+    // From memory, so the age grows between two looks.
     collect() {
       const since = oldestPendingSince
       this.set(since ? Math.max(0, (Date.now() - since.getTime()) / 1000) : 0)
@@ -150,9 +165,9 @@ export function createOutboxSender(options: OutboxSenderOptions) {
   }
 
   /**
-   * Sends due mails. A poll sends until none is due (retries, other replicas' mails) and then
-   * notes the oldest mail still waiting; between polls a drain sends one mail per mail queued
-   * here, so a signup costs no query that finds nothing.
+   * Sends due mails. A poll sends until none is due (retries, other replicas' mails); between
+   * polls a drain sends one mail per mail queued here, so a signup costs no query that finds
+   * nothing.
    */
   async function drain(polling: boolean): Promise<void> {
     while (state.running && (polling || queuedHere > 0)) {
@@ -167,7 +182,6 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       queuedHere = Math.max(0, queuedHere - 1)
       await deliver(mail, leaseId)
     }
-    if (polling) oldestPendingSince = (await store.oldestPendingSince()) ?? null
   }
 
   async function run(): Promise<void> {
@@ -203,6 +217,9 @@ export function createOutboxSender(options: OutboxSenderOptions) {
       if (state.running) return
       state.running = true
       loop = run()
+      void lookForOldest()
+      oldestTimer = setInterval(() => void lookForOldest(), options.pollMs)
+      oldestTimer.unref()
     },
     /** A mail was just queued here: look now rather than at the next poll. */
     queued(): void {
@@ -213,6 +230,7 @@ export function createOutboxSender(options: OutboxSenderOptions) {
     /** Lets the attempt in progress finish (each step is bounded), then stops. */
     async stop(): Promise<void> {
       state.running = false
+      clearInterval(oldestTimer)
       wake?.()
       await loop
       transport.close()
