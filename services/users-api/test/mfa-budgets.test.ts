@@ -1,33 +1,19 @@
-import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { enrolledAccount, mfaToken, testClock, totpCode, wrongCode } from './mfa-harness.js'
 import { goodPassword, post, problem, startPair, startReplica } from './pair-harness.js'
+import { testRedis } from './redis-harness.js'
 
-const redisUrl = 'redis://127.0.0.1:6379'
-let redis: Redis
+// The budget must be shared by replicas.
+const redis = testRedis('mfa:')
 const replicas: FastifyInstance[] = []
-// Every test works under a key prefix of its own and deletes only those keys.
-let prefix = ''
 
-beforeAll(async () => {
-  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
-  // Fails loudly when Redis is not there: the budget must be shared by replicas.
-  expect(await redis.ping()).toBe('PONG')
-})
-afterAll(() => {
-  redis.disconnect()
-})
 afterEach(async () => {
   for (const app of replicas.splice(0)) await app.close()
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys)
 })
 
 function sharedEnv(): Record<string, string> {
-  prefix = `test:users-auth:mfa:${randomUUID()}:`
-  return { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOCKOUT_THRESHOLD: '5' }
+  return { REDIS_URL: redis.url, REDIS_PREFIX: redis.newPrefix(), LOCKOUT_THRESHOLD: '5' }
 }
 
 /** How many code checks auth-api has run, from its request metrics. */

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { createServer, Socket, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { FaultProxy } from './fault-proxy.js'
 import {
   get,
@@ -17,28 +15,19 @@ import {
   startReplica,
   type Pair,
 } from './pair-harness.js'
+import { testRedis } from './redis-harness.js'
 
 // Two replicas share MongoDB and Redis; each caches the callers it has seen. Whatever one
 // replica revokes or changes, the other must see on the very next request.
-const redisUrl = 'redis://127.0.0.1:6379'
-let redis: Redis
-let prefix = ''
+// The cache is only on with Redis.
+const redis = testRedis('principal:')
+const redisUrl = redis.url
 const apps: FastifyInstance[] = []
 const servers: Server[] = []
 
-beforeAll(async () => {
-  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
-  // Fails loudly when Redis is not there: the cache is only on with it.
-  expect(await redis.ping()).toBe('PONG')
-})
-afterAll(() => {
-  redis.disconnect()
-})
 afterEach(async () => {
   for (const app of apps.splice(0)) await app.close()
   for (const server of servers.splice(0)) server.close()
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys)
 })
 
 /**
@@ -72,8 +61,7 @@ async function slowStampPath(delay: { ms: number; seen?: () => void }): Promise<
 async function twoReplicas(
   bRedisUrl = redisUrl,
 ): Promise<{ pair: Pair; a: FastifyInstance; b: FastifyInstance }> {
-  prefix = `test:users-auth:principal:${randomUUID()}:`
-  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, RATE_LIMIT_IP_MAX: '1000' }
+  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: redis.newPrefix(), RATE_LIMIT_IP_MAX: '1000' }
   const pair = await startPair({ usersEnv: env })
   apps.push(pair.users, pair.auth)
   const b = await startReplica(pair, { ...env, REDIS_URL: bRedisUrl })
@@ -182,12 +170,15 @@ describe('the cached caller of an authenticated request', () => {
       const { a, b } = await twoReplicas(proxied)
       const s = await signup(a, 'cache-failover@example.com')
       await warm(b, s.accessToken)
-      const stamps = await redis.keys(`${prefix}principal:*`)
-      const before = await Promise.all(stamps.map(async (key) => [key, await redis.get(key)]))
+      const stamps = await redis.client.keys(`${redis.prefix}principal:*`)
+      const before = await Promise.all(
+        stamps.map(async (key) => [key, await redis.client.get(key)]),
+      )
       expect((await post(a, '/v1/auth/logout', {}, s.accessToken)).statusCode).toBe(204)
       // A Redis that comes back with the stamps from before the logout (an asynchronous
       // replica promoted, a snapshot restored): b's connection drops and comes back.
-      for (const [key, value] of before) await redis.set(key ?? '', value ?? '', 'PX', 600_000)
+      for (const [key, value] of before)
+        await redis.client.set(key ?? '', value ?? '', 'PX', 600_000)
       proxy.cut()
       await sleep(300)
       for (let i = 0; i < 3; i++) {
@@ -226,17 +217,17 @@ describe('the cached caller of an authenticated request', () => {
     const { a, b } = await twoReplicas()
     const s = await signup(a, 'cache-stamps@example.com')
     await warm(b, s.accessToken)
-    const keys = await redis.keys(`${prefix}principal:*`)
+    const keys = await redis.client.keys(`${redis.prefix}principal:*`)
     expect(keys.length).toBe(2)
     // A Redis that lost its keys (a restart): the next read goes to MongoDB and still answers.
-    await redis.del(...keys)
+    await redis.client.del(...keys)
     expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
     await post(a, '/v1/auth/logout', {}, s.accessToken)
     expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
   })
 
   it('reads MongoDB while Redis is away, and refuses a logout it could not announce', async () => {
-    prefix = `test:users-auth:principal:${randomUUID()}:`
+    const prefix = redis.newPrefix()
     const proxy = new FaultProxy({ host: '127.0.0.1', port: 6379 })
     const proxied = `redis://${(await proxy.start()).replace(/^[a-z]+:\/\//, '')}`
     try {

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import {
   goodPassword,
   problem,
@@ -11,33 +9,21 @@ import {
   startReplica,
   type Pair,
 } from './pair-harness.js'
+import { testRedis } from './redis-harness.js'
 
-const redisUrl = 'redis://127.0.0.1:6379'
-let redis: Redis
+// These tests are about the shared store.
+const redis = testRedis('')
 let pair: Pair | undefined
 const replicas: FastifyInstance[] = []
-// Every test works under a key prefix of its own and deletes only those keys.
-let prefix = ''
 
-beforeAll(async () => {
-  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 })
-  // Fails loudly when Redis is not there: these tests are about the shared store.
-  expect(await redis.ping()).toBe('PONG')
-})
-afterAll(() => {
-  redis.disconnect()
-})
 afterEach(async () => {
   for (const app of replicas.splice(0)) await app.close()
   await pair?.close()
   pair = undefined
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(...keys)
 })
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
-  prefix = `test:users-auth:${randomUUID()}:`
-  return { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, ...extra }
+  return { REDIS_URL: redis.url, REDIS_PREFIX: redis.newPrefix(), ...extra }
 }
 
 function loginFrom(
@@ -81,7 +67,7 @@ describe('per-IP limit in Redis', () => {
       (await loginFrom(pair.users, '203.0.113.8', 'x@example.com', 'wrong password here'))
         .statusCode,
     ).toBe(401)
-    expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0)
+    expect((await redis.client.keys(`${redis.prefix}*`)).length).toBeGreaterThan(0)
   })
 
   it('counts signup, login and refresh together', async () => {
