@@ -74,6 +74,8 @@ export class AuthApiUnavailableError extends Error {
  */
 export class AuthApiBusyError extends AuthApiUnavailableError {
   override name = 'AuthApiBusyError'
+  /** Shed load, not a failure: the service's error handler does not log it. */
+  readonly loadShedding = true
 }
 
 /**

@@ -161,6 +161,15 @@ export function sendProblem(
  */
 export type ErrorMapper = (error: unknown) => Error | undefined
 
+/**
+ * A refusal for lack of capacity (a dependency at capacity sheds load). Such a 503 is
+ * deliberate and the request metrics count it; logging it would write a line, with a stack,
+ * for every refused request, exactly when load is highest. An error says it is one with a
+ * `loadShedding: true` property, so that clients need not depend on this kit.
+ */
+const isLoadShedding = (error: unknown): boolean =>
+  (error as { loadShedding?: unknown } | null)?.loadShedding === true
+
 /** The one renderer: every error of the app leaves as RFC 9457 problem+json. */
 export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapper[] = []): void {
   // Schema failures are errors of our catalogue; Fastify adds the `validation` details to them.
@@ -174,7 +183,7 @@ export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapp
         break
       }
     }
-    if (error !== raw && (error.statusCode ?? 500) >= 500) {
+    if (error !== raw && (error.statusCode ?? 500) >= 500 && !isLoadShedding(raw)) {
       request.log.warn({ err: raw }, 'dependency failure')
     }
     const problem = buildProblem(request, error)
