@@ -74,7 +74,7 @@ export class AuthApiUnavailableError extends Error {
  */
 export class AuthApiBusyError extends AuthApiUnavailableError {
   override name = 'AuthApiBusyError'
-  /** Shed load, not a failure: the service's error handler does not log it. */
+  /** Shed load: the service's error handler logs it once in a while, not for each request. */
   readonly loadShedding = true
 }
 

@@ -162,18 +162,38 @@ export function sendProblem(
 export type ErrorMapper = (error: unknown) => Error | undefined
 
 /**
- * A refusal for lack of capacity (a dependency at capacity sheds load). Such a 503 is
- * deliberate and the request metrics count it; logging it would write a line, with a stack,
- * for every refused request, exactly when load is highest. An error says it is one with a
- * `loadShedding: true` property, so that clients need not depend on this kit.
+ * A refusal for lack of capacity (a dependency at capacity sheds load). An error says it is one
+ * with a `loadShedding: true` property, so that clients need not depend on this kit.
  */
 const isLoadShedding = (error: unknown): boolean =>
   (error as { loadShedding?: unknown } | null)?.loadShedding === true
+
+/** Shed load is logged at most this often, with how much was shed since the last line. */
+const sheddingLogIntervalMs = 10_000
+
+/**
+ * A line, without a stack, for each interval in which load was shed: one line per refused
+ * request would flood the logs, and cost CPU, exactly when load is highest; none at all would
+ * hide a dependency that says it is at capacity for hours (a sick one may say so too).
+ */
+function sheddingLog(): (request: FastifyRequest, raw: Error) => void {
+  let shed = 0
+  let nextLineAt = 0
+  return (request, raw) => {
+    shed += 1
+    const now = performance.now()
+    if (now < nextLineAt) return
+    nextLineAt = now + sheddingLogIntervalMs
+    request.log.warn({ shed, reason: raw.message }, 'shedding load: a dependency is at capacity')
+    shed = 0
+  }
+}
 
 /** The one renderer: every error of the app leaves as RFC 9457 problem+json. */
 export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapper[] = []): void {
   // Schema failures are errors of our catalogue; Fastify adds the `validation` details to them.
   app.setSchemaErrorFormatter(() => new SchemaMismatch())
+  const noteShedding = sheddingLog()
   app.setErrorHandler((raw: AnyError, request, reply) => {
     let error = raw
     for (const map of mappers) {
@@ -183,8 +203,9 @@ export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapp
         break
       }
     }
-    if (error !== raw && (error.statusCode ?? 500) >= 500 && !isLoadShedding(raw)) {
-      request.log.warn({ err: raw }, 'dependency failure')
+    if (error !== raw && (error.statusCode ?? 500) >= 500) {
+      if (isLoadShedding(raw)) noteShedding(request, raw)
+      else request.log.warn({ err: raw }, 'dependency failure')
     }
     const problem = buildProblem(request, error)
     if (problem.code === 'INTERNAL') {

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Type } from 'typebox'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   createLogger,
   createServiceApp,
@@ -33,6 +33,10 @@ let current: ServiceApp | undefined
 const logs = captureLogs()
 
 class DriverDown extends Error {}
+/** A dependency at capacity, as a client reports it. */
+class AtCapacity extends Error {
+  readonly loadShedding = true
+}
 
 /** Called when /v1/slow starts its work. */
 let slowArrived: () => void = () => undefined
@@ -49,7 +53,10 @@ async function build(
     openapi: { title: 'kit-test', version: '1.0.0' },
     readiness,
     errorMappers: [
-      (e) => (e instanceof DriverDown ? withRetryAfter(new Unavailable(), 3) : undefined),
+      (e) =>
+        e instanceof DriverDown || e instanceof AtCapacity
+          ? withRetryAfter(new Unavailable(), 3)
+          : undefined,
     ],
   })
   const { app } = service
@@ -102,6 +109,9 @@ async function build(
     },
     () => ({ never: true }),
   )
+  app.get('/v1/at-capacity', () => {
+    throw new AtCapacity('the hashing queue is full')
+  })
   app.get('/v1/boom', () => {
     throw new Error('driver said: connection to 10.0.0.7 refused, password=hunter2')
   })
@@ -275,6 +285,40 @@ describe('problem+json rendering', () => {
     expectProblem(res, 503, 'SERVICE_UNAVAILABLE')
     expect(res.headers['retry-after']).toBe('3')
     expect(res.body).not.toContain('10.1.2.3')
+  })
+
+  it('logs a dependency failure with its cause, and shed load once per interval', async () => {
+    const { app } = await build()
+    const linesWith = (text: string) => logs.lines().filter((line) => line.includes(text))
+    const failures = linesWith('dependency failure').length
+    await app.inject({ method: 'GET', url: '/v1/driver-down' })
+    expect(linesWith('dependency failure').slice(failures)).toHaveLength(1)
+
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      const shedLines = () =>
+        linesWith('shedding load').map((line) => JSON.parse(line) as Record<string, unknown>)
+      const before = shedLines().length
+      const shedFive = async () => {
+        for (let i = 0; i < 5; i++) {
+          const res = await app.inject({ method: 'GET', url: '/v1/at-capacity' })
+          expectProblem(res, 503, 'SERVICE_UNAVAILABLE')
+          expect(res.headers['retry-after']).toBe('3')
+        }
+      }
+      await shedFive()
+      vi.advanceTimersByTime(10_001)
+      await shedFive()
+      // The first refusal of each interval writes the line, counting those since the last one.
+      expect(shedLines().slice(before)).toMatchObject([
+        { level: 40, shed: 1, reason: 'the hashing queue is full' },
+        { level: 40, shed: 5 },
+      ])
+      expect(shedLines().slice(before)[0]).not.toHaveProperty('err')
+      expect(linesWith('dependency failure').slice(failures)).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('answers unknown routes with 404 NOT_FOUND', async () => {
