@@ -117,9 +117,15 @@ function isConnectionError(error: unknown): boolean {
   return code !== undefined && connectionErrorCodes.has(code)
 }
 
+/**
+ * auth-api's hint is passed on to our callers, within a bound: a full queue drains in seconds,
+ * and an absurd value (or a proxy's) would otherwise reach every client as is.
+ */
+const maxRetryAfterSeconds = 60
+
 function retryAfterSeconds(header: string | string[] | undefined): number {
   const value = Number(Array.isArray(header) ? header[0] : header)
-  return Number.isFinite(value) && value > 0 ? Math.ceil(value) : 1
+  return Number.isFinite(value) && value > 0 ? Math.min(Math.ceil(value), maxRetryAfterSeconds) : 1
 }
 
 function checker<S extends TSchema>(schema: S): (value: unknown) => value is Static<S> {

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  AuthApiBusyError,
   AuthApiClient,
   AuthApiRejectedError,
   AuthApiUnavailableError,
@@ -125,5 +126,31 @@ describe('verifyAndMint', () => {
     const error: unknown = await c.verifyAndMint('pw', null, claims).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthApiUnavailableError)
     expect((error as Error).message).toBe('auth-api sent a malformed answer')
+  })
+})
+
+describe('auth-api at capacity', () => {
+  it.each([
+    ['5', 5],
+    ['0.2', 1],
+    ['1e300', 60],
+    ['soon', 1],
+    [undefined, 1],
+  ])('passes on Retry-After %s as %i s', async (header, seconds) => {
+    server = createServer((_req, res) => {
+      res.statusCode = 503
+      res.setHeader('content-type', 'application/json')
+      if (header !== undefined) res.setHeader('retry-after', header)
+      res.end(JSON.stringify({ status: 503, code: 'SERVICE_UNAVAILABLE' }))
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const address = server.address()
+    if (!address || typeof address === 'string') throw new Error('no address')
+    client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
+    const error: unknown = await client.checkCredential().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthApiBusyError)
+    expect((error as AuthApiBusyError).retryAfter).toBe(seconds)
+    expect((error as AuthApiBusyError).loadShedding).toBe(true)
   })
 })
