@@ -250,7 +250,7 @@ async function main(): Promise<void> {
   // One directory per process: tsx's module hooks run on a thread of their own that writes a
   // profile too; the main thread's has thread id 0 in its name.
   // BENCH_NODE_FLAGS: flags of the caller's for every child, such as --perf-basic-prof for perf.
-  const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
   const nodeFlags = (name: string): string[] => [
     ...extraFlags,
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []),
@@ -315,6 +315,8 @@ async function main(): Promise<void> {
     ],
     settings: {
       ...stack.settings,
+      // Flags change what is measured (the ceiling process runs without them): on record.
+      ...(extraFlags.length > 0 ? { BENCH_NODE_FLAGS: extraFlags.join(' ') } : {}),
       INTERNAL_API_TOKEN: '(random, 43 characters)',
       JWT_PRIVATE_KEYS: '(fresh Ed25519 key)',
       ...{ overloadFactor, clientTimeoutMs },
