@@ -129,7 +129,10 @@ describe('auth-api failing', () => {
     // Shedding is deliberate: one line (no stack) for the whole burst, not one per refusal,
     // which would flood the logs, and cost CPU, exactly when load is highest.
     expect(p.logs()).not.toContain('dependency failure')
-    const lines = p.logs().split('\n').filter((line) => line.includes('shedding load'))
+    const lines = p
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('shedding load'))
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 40, shed: 1 })
     // Busy is not broken: the breaker stays closed and, once the moment users-api holds back
