@@ -69,14 +69,27 @@ async function startProcess(
   return { child, url, output: () => output }
 }
 
-/** Waits until auth-api has taken `count` hash requests (its metrics say so). */
-async function waitUntilQueued(auth: { url: string }, count: number): Promise<void> {
+/** auth-api's hashing jobs so far: those that got a worker, and those waiting for one. */
+async function hashingJobs(auth: { url: string }): Promise<number> {
+  const text = await fetch(`${auth.url}/metrics`).then((r) => r.text())
+  const value = (name: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `))
+        ?.split(' ')[1] ?? 0,
+    )
+  return value('auth_password_queue_wait_seconds_count') + value('auth_password_queue_depth')
+}
+
+/**
+ * Waits until auth-api has taken `count` more hashing jobs than `before`: started or waiting,
+ * so a fast machine that has already finished some cannot make the wait miss them.
+ */
+async function waitUntilTaken(auth: { url: string }, before: number, count: number) {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    const text = await fetch(`${auth.url}/metrics`).then((r) => r.text())
-    const line = text.split('\n').find((l) => l.startsWith('auth_password_queue_depth '))
-    const depth = Number(line?.split(' ')[1] ?? 0)
-    if (depth + 2 >= count) return
+    if ((await hashingJobs(auth)) - before >= count) return
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   throw new Error('requests never reached auth-api')
@@ -157,8 +170,8 @@ describe('SIGTERM', () => {
     const auth = await startProcess('auth-api', {
       INTERNAL_API_TOKEN: credential,
       // Real argon2 cost, so requests are still in flight when the signal comes.
-      ARGON2_MEMORY_KIB: '32768',
-      ARGON2_ITERATIONS: '3',
+      ARGON2_MEMORY_KIB: '65536',
+      ARGON2_ITERATIONS: '4',
       HASH_QUEUE_LIMIT: '100',
       HASH_QUEUE_TIMEOUT_MS: '10000',
     })
@@ -188,15 +201,22 @@ describe('SIGTERM', () => {
     expect(await exitCode(users.child)).toBe(0)
     await expect(fetch(`${users.url}/healthz`)).rejects.toThrow()
 
+    const before = await hashingJobs(auth)
+    let answered = 0
     const hashes = Array.from({ length: 8 }, () =>
       fetch(`${auth.url}/v1/passwords/hash`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
         body: JSON.stringify({ password: goodPassword }),
-      }).then((r) => r.status),
+      }).then((r) => {
+        answered += 1
+        return r.status
+      }),
     )
-    await waitUntilQueued(auth, 8)
+    await waitUntilTaken(auth, before, 8)
     auth.child.kill('SIGTERM')
+    // Eight jobs on two workers at this cost take far longer than the wait above.
+    expect(answered).toBeLessThan(8)
     expect(await Promise.all(hashes)).toEqual(Array.from({ length: 8 }, () => 200))
     expect(await exitCode(auth.child)).toBe(0)
     expect(users.output() + auth.output()).not.toMatch(/killed by timeout/)
