@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
+import { createServer, type RequestListener, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   AuthApiBusyError,
@@ -21,9 +21,20 @@ afterEach(async () => {
   server = undefined
 })
 
+/** Serves `handler` as a stand-in auth-api on an ephemeral port; the client points at it. */
+async function standIn(handler: RequestListener): Promise<AuthApiClient> {
+  server = createServer(handler)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('no address')
+  client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
+  return client
+}
+
 /** A stand-in auth-api: public JWKS, and a credential check that accepts `accepted` only. */
 async function start(accepted: string): Promise<AuthApiClient> {
-  server = createServer((req, res) => {
+  return standIn((req, res) => {
     res.setHeader('content-type', 'application/json')
     if (req.url === authApiPaths.jwks) {
       res.end(JSON.stringify(jwks))
@@ -36,12 +47,6 @@ async function start(accepted: string): Promise<AuthApiClient> {
     }
     res.end(JSON.stringify({ accepted: true }))
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  if (!address || typeof address === 'string') throw new Error('no address')
-  client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
-  return client
 }
 
 describe('the service credential', () => {
@@ -75,7 +80,7 @@ describe('verifyAndMint', () => {
 
   /** A stand-in auth-api that records each request and answers `answer` to /v1/logins. */
   async function answering(answer: unknown, seen: { path?: string; body?: unknown }[] = []) {
-    server = createServer((req, res) => {
+    return standIn((req, res) => {
       let text = ''
       req.on('data', (chunk: Buffer) => (text += chunk.toString()))
       req.on('end', () => {
@@ -84,12 +89,6 @@ describe('verifyAndMint', () => {
         res.end(JSON.stringify(answer))
       })
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = server.address()
-    if (!address || typeof address === 'string') throw new Error('no address')
-    client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
-    return client
   }
 
   it('sends the password, hash and claims in one call and returns the token when valid', async () => {
@@ -137,18 +136,13 @@ describe('auth-api at capacity', () => {
     ['soon', 1],
     [undefined, 1],
   ])('passes on Retry-After %s as %i s', async (header, seconds) => {
-    server = createServer((_req, res) => {
+    const c = await standIn((_req, res) => {
       res.statusCode = 503
       res.setHeader('content-type', 'application/json')
       if (header !== undefined) res.setHeader('retry-after', header)
       res.end(JSON.stringify({ status: 503, code: 'SERVICE_UNAVAILABLE' }))
     })
-    server.listen(0, '127.0.0.1')
-    await once(server, 'listening')
-    const address = server.address()
-    if (!address || typeof address === 'string') throw new Error('no address')
-    client = new AuthApiClient({ baseUrl: `http://127.0.0.1:${address.port}`, credential })
-    const error: unknown = await client.checkCredential().catch((e: unknown) => e)
+    const error: unknown = await c.checkCredential().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AuthApiBusyError)
     expect((error as AuthApiBusyError).retryAfter).toBe(seconds)
     expect((error as AuthApiBusyError).loadShedding).toBe(true)
