@@ -51,6 +51,11 @@ export interface UsersApiDeps {
   authApi: AuthApiClient
   /** Shared throttling state across replicas; in-process counters without it. Owned by the app. */
   redis?: Redis
+  /**
+   * The in-process SMTP server mail goes to when there is no SMTP_URL. Owned by the app: it
+   * closes after the sender, whose pooled connection it would otherwise wait out (30 s).
+   */
+  mailSink?: { close(): Promise<void> }
   now?: () => Date
 }
 
@@ -159,6 +164,7 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     // Mail work that followed an answer, and the sender, finish before MongoDB closes.
     await passwordReset.settled()
     await mailSender?.stop()
+    await deps.mailSink?.close()
     await db.close()
     redis?.disconnect()
   })

@@ -85,9 +85,9 @@ export async function createUsersApi(
     db,
     authApi,
     ...(redis ? { redis } : {}),
+    ...(sink ? { mailSink: sink } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
-  if (sink) app.addHook('onClose', () => sink.close())
   return { app, config }
 }
 

@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { ConfigError } from '@users-auth/service-kit'
-import { describe, expect, it } from 'vitest'
+import { databaseUri } from '@users-auth/dev-mongo'
+import { ConfigError, createLogger } from '@users-auth/service-kit'
+import { createAuthApi } from 'auth-api/create'
+import { describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
+import { createUsersApi } from '../src/create-users-api.js'
 import { startDevMailSink } from '../src/mail/dev-sink.js'
+import { cheapArgon2, credential, goodPassword, post, waitUntilReady } from './pair-harness.js'
 
 const production = {
   NODE_ENV: 'production',
@@ -75,5 +80,41 @@ describe('mail configuration', () => {
     expect(lines).toEqual([
       'mail to dev@example.com: "Reset your password" http://127.0.0.1:3000/reset-password#token=abc',
     ])
+  })
+
+  it('closes at once after its embedded sink has taken a mail (the sender lets go first)', async () => {
+    const auth = await createAuthApi(
+      { NODE_ENV: 'test', INTERNAL_API_TOKEN: credential, ...cheapArgon2 },
+      { logger: createLogger({ level: 'silent' }) },
+    )
+    const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' })
+    const lines: string[] = []
+    const { app } = await createUsersApi(
+      {
+        NODE_ENV: 'test',
+        INTERNAL_API_TOKEN: credential,
+        MONGODB_URI: databaseUri(inject('mongoUri'), `users_${randomUUID().slice(0, 8)}`),
+        AUTH_API_URL: authUrl,
+        // The default send timeout, which is also how long an idle pooled connection lasts.
+        MAIL_POLL_INTERVAL: '100ms',
+      },
+      { logger: createLogger({ level: 'silent' }), printMail: (line) => lines.push(line) },
+    )
+    try {
+      await waitUntilReady(app)
+      const signup = await post(app, '/v1/auth/signup', {
+        email: 'sink@example.com',
+        password: goodPassword,
+      })
+      expect(signup.statusCode).toBe(201)
+      await expect.poll(() => lines.length, { timeout: 10_000 }).toBe(1)
+      // The sender's pooled connection is still open: closing the sink before the sender
+      // would wait out the SMTP server's 30 s close timeout.
+      const started = performance.now()
+      await app.close()
+      expect(performance.now() - started).toBeLessThan(5_000)
+    } finally {
+      await auth.app.close()
+    }
   })
 })

@@ -56,6 +56,7 @@ function runTarget(name: string, index: number): Promise<Outcome> {
     })
     let result: Extract<WorkerMessage, { type: 'result' }>['stats'] | undefined
     let hung = false
+    let closing = false
     let lastBeat = Date.now()
     const watchdog = setInterval(() => {
       if (Date.now() - lastBeat > hangAfterMs) {
@@ -70,6 +71,8 @@ function runTarget(name: string, index: number): Promise<Outcome> {
         console.log(
           `[${name}] ${String(s.runs)} runs, ${String(s.features)} features, corpus ${String(s.corpus)}, ${String(s.crashes)} crashes`,
         )
+      } else if (message.type === 'closing') {
+        closing = true
       } else if (message.type === 'result') {
         result = message.stats
       }
@@ -85,7 +88,13 @@ function runTarget(name: string, index: number): Promise<Outcome> {
         writeFileSync(file, readFileSync(current))
         return file
       }
-      if (hung) {
+      if (hung && closing) {
+        resolve({
+          name,
+          ok: false,
+          summary: `HANG: closing the target took more than ${String(hangAfterMs / 1000)} s (after every input had run)`,
+        })
+      } else if (hung) {
         resolve({
           name,
           ok: false,

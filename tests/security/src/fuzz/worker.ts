@@ -14,6 +14,8 @@ export const targets: Record<string, () => Promise<FuzzTarget>> = {
 
 export type WorkerMessage =
   | { type: 'heartbeat'; runs: number }
+  /** Every input has run: a hang from here on is the target's shutdown, not an input. */
+  | { type: 'closing' }
   | { type: 'progress'; stats: Omit<FuzzStats, 'crashes'> & { crashes: number } }
   | {
       type: 'result'
@@ -48,6 +50,7 @@ const stats = await fuzz(target, {
   },
   onProgress: (s) => send({ type: 'progress', stats: { ...s, crashes: s.crashes.length } }),
 })
+send({ type: 'closing' })
 await target.close?.()
 send({
   type: 'result',
