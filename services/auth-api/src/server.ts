@@ -31,6 +31,9 @@ if (poolSize < threads) {
 }
 const { createAuthApi } = await import('./create-auth-api.js')
 const { app, config } = await createAuthApi(process.env).catch(fail)
-// Spans still buffered are sent once the last request is answered.
-if (tracing) app.addHook('onClose', () => tracing.shutdown())
-await listenWithGracefulShutdown(app, { port: config.port, host: config.host })
+// Spans still buffered are sent once the app has closed: its last requests and shutdown work.
+await listenWithGracefulShutdown(app, {
+  port: config.port,
+  host: config.host,
+  ...(tracing ? { afterClose: () => tracing.shutdown() } : {}),
+})

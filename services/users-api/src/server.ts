@@ -13,6 +13,9 @@ const { app, config } = await createUsersApi(process.env).catch((error: unknown)
   }
   throw error
 })
-// Spans still buffered are sent once the last request is answered.
-if (tracing) app.addHook('onClose', () => tracing.shutdown())
-await listenWithGracefulShutdown(app, { port: config.port, host: config.host })
+// Spans still buffered are sent once the app has closed: its last requests and shutdown work.
+await listenWithGracefulShutdown(app, {
+  port: config.port,
+  host: config.host,
+  ...(tracing ? { afterClose: () => tracing.shutdown() } : {}),
+})
