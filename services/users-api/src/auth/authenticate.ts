@@ -1,4 +1,5 @@
 import fastifyJwt from '@fastify/jwt'
+import { LRUCache } from 'lru-cache'
 import { accessTokenType, AuthApiUnavailableError } from '@users-auth/auth-contract'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Forbidden, Unauthorized } from '../errors.js'
@@ -73,8 +74,8 @@ export async function registerAuthentication(
 
   // A token seen before, byte for byte, passed every check then: until it expires, a repeat
   // skips decoding, the header checks and the signature (a tenth of an authenticated
-  // request's CPU). Insertion order makes the first key the oldest.
-  const verified = new Map<string, AccessClaims>()
+  // request's CPU). The least recently used ones make room.
+  const verified = new LRUCache<string, AccessClaims>({ max: verifiedTokensKept })
 
   async function verifiedClaims(request: FastifyRequest): Promise<AccessClaims> {
     const header = request.headers.authorization
@@ -82,14 +83,7 @@ export async function registerAuthentication(
     const known = token === undefined ? undefined : verified.get(token)
     if (known && known.exp * 1000 > Date.now()) return known
     const claims = await request.jwtVerify<AccessClaims>()
-    if (token !== undefined) {
-      verified.delete(token)
-      verified.set(token, claims)
-      if (verified.size > verifiedTokensKept) {
-        const oldest = verified.keys().next()
-        if (!oldest.done) verified.delete(oldest.value)
-      }
-    }
+    if (token !== undefined) verified.set(token, claims)
     return claims
   }
 

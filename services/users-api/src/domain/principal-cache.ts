@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { PrincipalStamps, Stamps } from '../db/principal-stamps.js'
 
 /** A session and its user as MongoDB gave them, with what decides the session's liveness. */
@@ -35,8 +36,8 @@ export function createPrincipalCache<T>(
     maxAgeMs: number
   },
 ) {
-  // Insertion order is use order: the first key is the least recently used.
-  const entries = new Map<string, Entry<T>>()
+  // The least recently used entries make room.
+  const entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries })
 
   const live = (entry: LiveSession<T>, now: Date) =>
     entry.expiresAt > now && entry.createdAt.getTime() + options.maxLifetimeMs > now.getTime()
@@ -56,8 +57,6 @@ export function createPrincipalCache<T>(
       const entry = entries.get(sessionId)
       if (current && entry && entry.userId === userId && sameStamps(entry.stamps, current)) {
         if (live(entry, now) && performance.now() - entry.readAt < options.maxAgeMs) {
-          entries.delete(sessionId)
-          entries.set(sessionId, entry)
           return entry.found
         }
       }
@@ -66,10 +65,6 @@ export function createPrincipalCache<T>(
       if (!fresh || !live(fresh, now)) return undefined
       if (current) {
         entries.set(sessionId, { ...fresh, userId, stamps: current, readAt: performance.now() })
-        if (entries.size > options.maxEntries) {
-          const oldest = entries.keys().next()
-          if (!oldest.done) entries.delete(oldest.value)
-        }
       }
       return fresh.found
     },
