@@ -4,14 +4,20 @@ import type { FastifyInstance } from 'fastify'
 export interface ListenOptions {
   port: number
   host: string
-  /** Bound on draining in-flight requests after SIGTERM, ms. */
+  /**
+   * Bound on the whole close after SIGTERM, ms: draining in-flight requests, the app's onClose
+   * hooks and `afterClose`. Past it the process exits 1.
+   */
   closeGraceMs?: number
   /**
    * Runs once the app is closed, its own onClose work included (e.g. flushing traces, so the
-   * spans of that work are sent). An onClose hook added after the app was built would run
-   * before the app's own: Fastify runs them last-added first.
+   * spans of that work are sent), and also when that close failed. An onClose hook added after
+   * the app was built would run before the app's own: Fastify runs them last-added first.
+   * Best effort: a failure is logged, and after `afterCloseMs` it is no longer waited for.
    */
   afterClose?: () => Promise<void>
+  /** How long `afterClose` is waited for, ms. */
+  afterCloseMs?: number
 }
 
 /**
@@ -27,9 +33,37 @@ export async function listenWithGracefulShutdown(
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'closing after an unexpected error')
       else app.log.info({ signal }, 'closing')
-      await app.close()
-      await options.afterClose?.()
+      try {
+        await app.close()
+      } finally {
+        if (options.afterClose) {
+          await bestEffort(app, options.afterClose, options.afterCloseMs ?? 3000)
+        }
+      }
     },
   )
   await app.listen({ port: options.port, host: options.host })
+}
+
+/** Runs `work`, waiting at most `ms`; a failure or a timeout is logged, never thrown. */
+async function bestEffort(
+  app: FastifyInstance,
+  work: () => Promise<void>,
+  ms: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, ms, 'timeout')
+  })
+  // Caught here, so a failure after the timeout is still logged and never unhandled.
+  const done = work().then(
+    () => 'done' as const,
+    (error: unknown) => {
+      app.log.warn({ err: error }, 'the work after close failed')
+      return 'failed' as const
+    },
+  )
+  const outcome = await Promise.race([done, timeout])
+  clearTimeout(timer)
+  if (outcome === 'timeout') app.log.warn({ ms }, 'gave up waiting for the work after close')
 }
