@@ -162,9 +162,12 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
     jwks.stop()
     await authApi.close()
     // Mail work that followed an answer, and the sender, finish before MongoDB closes.
-    await passwordReset.settled()
-    await mailSender?.stop()
-    await deps.mailSink?.close()
+    try {
+      await passwordReset.settled()
+      await mailSender?.stop()
+    } finally {
+      await deps.mailSink?.close()
+    }
     await db.close()
     redis?.disconnect()
   })

@@ -18,6 +18,9 @@ export async function startDevMailSink(print: (line: string) => void): Promise<D
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // A client still connected when the sink closes is dropped after a second, not 30 s:
+    // nothing a development sink holds is worth holding a shutdown for.
+    closeTimeout: 1000,
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((mail) => {
