@@ -56,7 +56,7 @@ function runTarget(name: string, index: number): Promise<Outcome> {
     })
     let result: Extract<WorkerMessage, { type: 'result' }>['stats'] | undefined
     let hung = false
-    let closing = false
+    let closed = false
     let lastBeat = Date.now()
     const watchdog = setInterval(() => {
       if (Date.now() - lastBeat > hangAfterMs) {
@@ -71,8 +71,8 @@ function runTarget(name: string, index: number): Promise<Outcome> {
         console.log(
           `[${name}] ${String(s.runs)} runs, ${String(s.features)} features, corpus ${String(s.corpus)}, ${String(s.crashes)} crashes`,
         )
-      } else if (message.type === 'closing') {
-        closing = true
+      } else if (message.type === 'closed') {
+        closed = true
       } else if (message.type === 'result') {
         result = message.stats
       }
@@ -88,38 +88,38 @@ function runTarget(name: string, index: number): Promise<Outcome> {
         writeFileSync(file, readFileSync(current))
         return file
       }
-      if (hung && closing) {
+      const hangSeconds = String(hangAfterMs / 1000)
+      if (!result) {
         resolve({
           name,
           ok: false,
-          summary: `HANG: closing the target took more than ${String(hangAfterMs / 1000)} s (after every input had run)`,
+          summary: hung
+            ? `HANG: no progress for ${hangSeconds} s; input kept in ${keep('hang')}`
+            : `DIED (exit ${String(code)}, ${String(signal)}); input kept in ${keep('death')}\n${stderr}`,
         })
-      } else if (hung) {
-        resolve({
-          name,
-          ok: false,
-          summary: `HANG: no progress for ${String(hangAfterMs / 1000)} s; input kept in ${keep('hang')}`,
-        })
-      } else if (!result) {
-        resolve({
-          name,
-          ok: false,
-          summary: `DIED (exit ${String(code)}, ${String(signal)}); input kept in ${keep('death')}\n${stderr}`,
-        })
-      } else {
-        const s = result
-        const rate = Math.round(s.runs / Math.max(1, s.elapsedMs / 1000))
-        const line = `${String(s.runs)} runs (${String(rate)}/s), ${String(s.features)} coverage features, corpus ${String(s.corpus)}, seed ${String(workerSeed)}${s.notes ? `; ${s.notes}` : ''}`
-        if (s.crashes.length === 0) resolve({ name, ok: true, summary: line })
-        else {
-          const first = s.crashes[0]
-          resolve({
-            name,
-            ok: false,
-            summary: `${line}\nCRASHES: ${String(s.crashes.length)}; first input (base64) ${first?.input ?? ''}\n${first?.error ?? ''}`,
-          })
-        }
+        return
       }
+      const s = result
+      const rate = Math.round(s.runs / Math.max(1, s.elapsedMs / 1000))
+      const first = s.crashes[0]
+      // Every input had run and its result arrived: a failure now is the target's close.
+      const closeFailure = closed
+        ? undefined
+        : hung
+          ? `HANG: closing the target took more than ${hangSeconds} s`
+          : `DIED while closing the target (exit ${String(code)}, ${String(signal)})\n${stderr}`
+      const summary = [
+        `${String(s.runs)} runs (${String(rate)}/s), ${String(s.features)} coverage features, corpus ${String(s.corpus)}, seed ${String(workerSeed)}${s.notes ? `; ${s.notes}` : ''}`,
+        first
+          ? `CRASHES: ${String(s.crashes.length)}; first input (base64) ${first.input}\n${first.error}`
+          : undefined,
+        closeFailure,
+      ]
+      resolve({
+        name,
+        ok: !first && closed,
+        summary: summary.filter((part) => part !== undefined).join('\n'),
+      })
     })
   })
 }

@@ -14,8 +14,8 @@ export const targets: Record<string, () => Promise<FuzzTarget>> = {
 
 export type WorkerMessage =
   | { type: 'heartbeat'; runs: number }
-  /** Every input has run: a hang from here on is the target's shutdown, not an input. */
-  | { type: 'closing' }
+  /** The target has closed: everything after the result went well too. */
+  | { type: 'closed' }
   | { type: 'progress'; stats: Omit<FuzzStats, 'crashes'> & { crashes: number } }
   | {
       type: 'result'
@@ -50,8 +50,7 @@ const stats = await fuzz(target, {
   },
   onProgress: (s) => send({ type: 'progress', stats: { ...s, crashes: s.crashes.length } }),
 })
-send({ type: 'closing' })
-await target.close?.()
+// The result goes out before the target closes: a close that hangs or dies loses nothing found.
 send({
   type: 'result',
   stats: {
@@ -60,4 +59,6 @@ send({
     notes: target.notes?.() ?? '',
   },
 })
+await target.close?.()
+send({ type: 'closed' })
 if (process.connected) process.disconnect()
