@@ -53,7 +53,7 @@ export interface UsersApiDeps {
   redis?: Redis
   /**
    * The in-process SMTP server mail goes to when there is no SMTP_URL. Owned by the app: it
-   * closes after the sender, whose pooled connection it would otherwise wait out (30 s).
+   * closes after the sender stops, or its close would wait on the sender's pooled connection.
    */
   mailSink?: { close(): Promise<void> }
   now?: () => Date
