@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildProblem, type Problem, sendProblem } from './error-handler.js'
 import { problemError } from './problem-error.js'
+import { timedOut, within } from './time-limit.js'
 
 // The checks' states are in `checks`; "not answering" would be wrong for a refused credential.
 const NotReady = problemError('SERVICE_UNAVAILABLE', 'Not ready: waiting for %s.')
@@ -26,24 +27,13 @@ export class NotReadyState extends Error {
 }
 
 const checkTimeoutMs = 2000
-const timedOut = new Error('timed out')
 
 /** "ok", or the state that keeps the replica unready; never a dependency's own message. */
 async function runCheck(check: ReadinessCheck): Promise<string> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      reject(timedOut)
-    }, checkTimeoutMs)
-  })
   try {
-    await Promise.race([check.check(), timeout])
-    return 'ok'
+    return (await within(check.check(), checkTimeoutMs)) === timedOut ? 'timed out' : 'ok'
   } catch (error) {
-    if (error instanceof NotReadyState) return error.state
-    return error === timedOut ? 'timed out' : 'failing'
-  } finally {
-    clearTimeout(timer)
+    return error instanceof NotReadyState ? error.state : 'failing'
   }
 }
 

@@ -27,4 +27,5 @@ export {
   type ServiceApp,
   type ServiceAppOptions,
 } from './service-app.js'
+export { timedOut, within } from './time-limit.js'
 export { startTracing, tracingEnabled, type Tracing } from './tracing.js'

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import { timedOut, within } from './time-limit.js'
 
 export interface ListenOptions {
   port: number
@@ -51,19 +52,11 @@ async function bestEffort(
   work: () => Promise<void>,
   ms: number,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, ms, 'timeout')
+  // Caught here, so a failure after the time-out is still logged.
+  const done = work().catch((error: unknown) => {
+    app.log.warn({ err: error }, 'the work after close failed')
   })
-  // Caught here, so a failure after the timeout is still logged and never unhandled.
-  const done = work().then(
-    () => 'done' as const,
-    (error: unknown) => {
-      app.log.warn({ err: error }, 'the work after close failed')
-      return 'failed' as const
-    },
-  )
-  const outcome = await Promise.race([done, timeout])
-  clearTimeout(timer)
-  if (outcome === 'timeout') app.log.warn({ ms }, 'gave up waiting for the work after close')
+  if ((await within(done, ms)) === timedOut) {
+    app.log.warn({ ms }, 'gave up waiting for the work after close')
+  }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { within } from '@users-auth/service-kit'
 import { clientKey } from './client-key.js'
 import type { LockoutKeys, LockoutSchedule, LockoutStore } from './lockout-store.js'
 
@@ -76,7 +77,7 @@ export class LoginThrottle {
       const running = this.inFlight.get(keys.accountFailures)
       const left = waitUntil - Date.now()
       if (!running || left <= 0) return { allowed: false, retryAfterMs }
-      await settledOrTimeout(running.settled, left)
+      await within(running.settled, left)
     }
   }
 
@@ -151,16 +152,4 @@ interface InFlight {
   /** Resolves when the last of them finishes. */
   settled: Promise<void>
   resolve: () => void
-}
-
-async function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms)
-  })
-  try {
-    await Promise.race([settled, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
