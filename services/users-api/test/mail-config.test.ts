@@ -1,14 +1,10 @@
 import { spawnSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { databaseUri } from '@users-auth/dev-mongo'
-import { ConfigError, createLogger } from '@users-auth/service-kit'
-import { createAuthApi } from 'auth-api/create'
-import { describe, expect, inject, it } from 'vitest'
+import { ConfigError } from '@users-auth/service-kit'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
-import { createUsersApi } from '../src/create-users-api.js'
 import { startDevMailSink } from '../src/mail/dev-sink.js'
-import { cheapArgon2, credential, goodPassword, post, waitUntilReady } from './pair-harness.js'
+import { goodPassword, post, startPair } from './pair-harness.js'
 
 const production = {
   NODE_ENV: 'production',
@@ -83,42 +79,23 @@ describe('mail configuration', () => {
   })
 
   it('closes at once after its embedded sink has taken a mail (the sender lets go first)', async () => {
-    const auth = await createAuthApi(
-      { NODE_ENV: 'test', INTERNAL_API_TOKEN: credential, ...cheapArgon2 },
-      { logger: createLogger({ level: 'silent' }) },
-    )
-    const authUrl = await auth.app.listen({ port: 0, host: '127.0.0.1' })
     const lines: string[] = []
-    const { app } = await createUsersApi(
-      {
-        NODE_ENV: 'test',
-        INTERNAL_API_TOKEN: credential,
-        MONGODB_URI: databaseUri(inject('mongoUri'), `users_${randomUUID().slice(0, 8)}`),
-        AUTH_API_URL: authUrl,
-        // The mail leaves at once; MAIL_SEND_TIMEOUT keeps its default (30 s), which is also
-        // how long the sender's idle pooled connection stays open.
-        MAIL_POLL_INTERVAL: '100ms',
-      },
-      { logger: createLogger({ level: 'silent' }), printMail: (line) => lines.push(line) },
-    )
-    let closed = false
-    try {
-      await waitUntilReady(app)
-      const signup = await post(app, '/v1/auth/signup', {
-        email: 'sink@example.com',
-        password: goodPassword,
-      })
-      expect(signup.statusCode).toBe(201)
-      await expect.poll(() => lines.length, { timeout: 10_000 }).toBe(1)
-      // The sender's pooled connection is still open: closing the sink before the sender
-      // would wait out the sink's close timeout (1 s; smtp-server's default is 30 s).
-      const started = performance.now()
-      await app.close()
-      closed = true
-      expect(performance.now() - started).toBeLessThan(900)
-    } finally {
-      if (!closed) await app.close()
-      await auth.app.close()
-    }
+    const { users } = await startPair({
+      printMail: (line) => lines.push(line),
+      // The default send timeout, which is also how long the sender's idle pooled connection
+      // stays open (the harness's 1 s would close it before the sink does).
+      usersEnv: { MAIL_SEND_TIMEOUT: '30s' },
+    })
+    const signup = await post(users, '/v1/auth/signup', {
+      email: 'sink@example.com',
+      password: goodPassword,
+    })
+    expect(signup.statusCode).toBe(201)
+    await expect.poll(() => lines.length, { timeout: 10_000 }).toBe(1)
+    // The sender's pooled connection is still open: closing the sink before the sender
+    // would wait out the sink's close timeout (1 s; smtp-server's default is 30 s).
+    const started = performance.now()
+    await users.close()
+    expect(performance.now() - started).toBeLessThan(900)
   })
 })

@@ -44,6 +44,8 @@ export interface PairOptions {
   waitReady?: boolean
   /** An SMTP server of the test's own (e.g. one it stops and restarts). */
   mail?: TestMailServer
+  /** No SMTP_URL: users-api's embedded mail sink takes the mail and prints each one here. */
+  printMail?: (line: string) => void
 }
 
 /** Mail settings for tests: a sender that looks often and retries soon. */
@@ -89,11 +91,15 @@ export async function startPair(options: PairOptions = {}): Promise<Pair> {
       AUTH_API_URL: options.authUrl ?? authUrl,
       // Tests send many requests from one address; throttling has tests of its own.
       RATE_LIMIT_IP_MAX: '1000',
-      SMTP_URL: mail.url,
+      ...(options.printMail ? {} : { SMTP_URL: mail.url }),
       ...fastMailEnv,
       ...options.usersEnv,
     },
-    { logger, ...(options.now ? { now: options.now } : {}) },
+    {
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.printMail ? { printMail: options.printMail } : {}),
+    },
   )
   await users.app.ready()
   const db = await mongoose.createConnection(uri).asPromise()
