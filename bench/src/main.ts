@@ -46,12 +46,20 @@ const durations = (s: number, signup: number): Record<ClosedScenario, number> =>
 // background threads during the measurement: a start-up cost, not a request's.
 const plans = {
   quick: {
-    ...{ ceilingS: 1, warmupS: 0.5, warmupRequests: 0, durationS: durations(1, 2) },
-    ...{ overloadS: 2, pauseMs: 200 },
+    ceilingS: 1,
+    warmupS: 0.5,
+    warmupRequests: 0,
+    durationS: durations(1, 2),
+    overloadS: 2,
+    pauseMs: 200,
   },
   full: {
-    ...{ ceilingS: 8, warmupS: 3, warmupRequests: 2000, durationS: durations(10, 15) },
-    ...{ overloadS: 15, pauseMs: 1000 },
+    ceilingS: 8,
+    warmupS: 3,
+    warmupRequests: 2000,
+    durationS: durations(10, 15),
+    overloadS: 15,
+    pauseMs: 1000,
   },
 }
 const overloadFactor = 3
