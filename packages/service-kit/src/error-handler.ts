@@ -172,20 +172,37 @@ const isLoadShedding = (error: unknown): boolean =>
 const sheddingLogIntervalMs = 10_000
 
 /**
- * A line, without a stack, for each interval in which load was shed: one line per refused
+ * At most one line, without a stack, per interval in which load was shed: one line per refused
  * request would flood the logs, and cost CPU, exactly when load is highest; none at all would
- * hide a dependency that says it is at capacity for hours (a sick one may say so too).
+ * hide a dependency that says it is at capacity for hours (a sick one may say so too). The
+ * first refusal after a quiet interval is logged at once; the rest of a burst are counted and
+ * logged when the interval ends, or when the app closes.
  */
-function sheddingLog(): (request: FastifyRequest, raw: Error) => void {
-  let shed = 0
-  let nextLineAt = 0
-  return (request, raw) => {
-    shed += 1
-    const now = performance.now()
-    if (now < nextLineAt) return
-    nextLineAt = now + sheddingLogIntervalMs
-    request.log.warn({ shed, reason: raw.message }, 'shedding load: a dependency is at capacity')
-    shed = 0
+function sheddingLog(app: FastifyInstance): (raw: Error) => void {
+  let pending = 0
+  let reason = ''
+  let timer: NodeJS.Timeout | undefined
+  const write = () => {
+    app.log.warn({ shed: pending, reason }, 'shedding load: a dependency is at capacity')
+    pending = 0
+  }
+  const intervalEnds = () => {
+    timer = undefined
+    if (pending === 0) return
+    write()
+    timer = setTimeout(intervalEnds, sheddingLogIntervalMs).unref()
+  }
+  app.addHook('onClose', (_instance, done) => {
+    clearTimeout(timer)
+    if (pending > 0) write()
+    done()
+  })
+  return (raw) => {
+    pending += 1
+    reason = raw.message
+    if (timer) return
+    write()
+    timer = setTimeout(intervalEnds, sheddingLogIntervalMs).unref()
   }
 }
 
@@ -193,7 +210,7 @@ function sheddingLog(): (request: FastifyRequest, raw: Error) => void {
 export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapper[] = []): void {
   // Schema failures are errors of our catalogue; Fastify adds the `validation` details to them.
   app.setSchemaErrorFormatter(() => new SchemaMismatch())
-  const noteShedding = sheddingLog()
+  const noteShedding = sheddingLog(app)
   app.setErrorHandler((raw: AnyError, request, reply) => {
     let error = raw
     for (const map of mappers) {
@@ -204,7 +221,7 @@ export function registerProblemHandlers(app: FastifyInstance, mappers: ErrorMapp
       }
     }
     if (error !== raw && (error.statusCode ?? 500) >= 500) {
-      if (isLoadShedding(raw)) noteShedding(request, raw)
+      if (isLoadShedding(raw)) noteShedding(raw)
       else request.log.warn({ err: raw }, 'dependency failure')
     }
     const problem = buildProblem(request, error)
