@@ -165,6 +165,7 @@ describe('JwksCache', () => {
       expect(kids(cache.current)).toEqual(['old'])
     })
     expect(await cache.keyFor('old')).toBeDefined()
+    expect(cache.has('old')).toBe(true)
 
     await rollOut([newKey])
     await vi.waitFor(
@@ -173,8 +174,10 @@ describe('JwksCache', () => {
       },
       { timeout: 3000 },
     )
-    // Within the refetch bound, so no fetch brings it back: tokens it signed are refused.
+    // Within the refetch bound, so no fetch brings it back: tokens it signed are refused,
+    // those verified before included (users-api's cache of verified tokens asks `has`).
     expect(await cache.keyFor('old')).toBeUndefined()
+    expect(cache.has('old')).toBe(false)
     expect(errors).toEqual([])
 
     cache.stop()

@@ -47,9 +47,11 @@ export async function registerAuthentication(
   app: FastifyInstance,
   options: AuthenticationOptions,
 ): Promise<Guards> {
+  // The key each request's token was verified with, for the cache below.
+  const keyIdOf = new WeakMap<FastifyRequest, string>()
   await app.register(fastifyJwt, {
     decode: { complete: true },
-    secret: async (_request: FastifyRequest, token: unknown) => {
+    secret: async (request: FastifyRequest, token: unknown) => {
       const header = (token as { header?: Record<string, unknown> }).header ?? {}
       const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : ''
       if (typ !== accessTokenType && typ !== `application/${accessTokenType}`)
@@ -58,6 +60,7 @@ export async function registerAuthentication(
       if (typeof header.kid !== 'string') throw new Unauthorized()
       const key = await options.jwks.keyFor(header.kid)
       if (!key) throw new Unauthorized()
+      keyIdOf.set(request, header.kid)
       return key
     },
     verify: {
@@ -72,18 +75,23 @@ export async function registerAuthentication(
   })
   app.decorateRequest('auth', null)
 
-  // A token seen before, byte for byte, passed every check then: until it expires, a repeat
-  // skips decoding, the header checks and the signature (a tenth of an authenticated
-  // request's CPU). The least recently used ones make room.
-  const verified = new LRUCache<string, AccessClaims>({ max: verifiedTokensKept })
+  // A token seen before, byte for byte, passed every check then: until it expires, and while
+  // its key is still published, a repeat skips decoding, the header checks and the signature
+  // (a tenth of an authenticated request's CPU). The least recently used ones make room.
+  const verified = new LRUCache<string, { claims: AccessClaims; kid: string }>({
+    max: verifiedTokensKept,
+  })
 
   async function verifiedClaims(request: FastifyRequest): Promise<AccessClaims> {
     const header = request.headers.authorization
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined
     const known = token === undefined ? undefined : verified.get(token)
-    if (known && known.exp * 1000 > Date.now()) return known
+    if (known && known.claims.exp * 1000 > Date.now() && options.jwks.has(known.kid)) {
+      return known.claims
+    }
     const claims = await request.jwtVerify<AccessClaims>()
-    if (token !== undefined) verified.set(token, claims)
+    const kid = keyIdOf.get(request)
+    if (token !== undefined && kid !== undefined) verified.set(token, { claims, kid })
     return claims
   }
 

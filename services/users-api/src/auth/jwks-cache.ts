@@ -37,6 +37,11 @@ export class JwksCache {
     return this.published
   }
 
+  /** Whether `kid` is in the key set now (no fetch): a retired key is not. */
+  has(kid: string): boolean {
+    return this.pems.has(kid)
+  }
+
   async keyFor(kid: string): Promise<string | undefined> {
     const known = this.pems.get(kid)
     if (known) return known
