@@ -52,8 +52,8 @@ async function bestEffort(
   work: () => Promise<void>,
   ms: number,
 ): Promise<void> {
-  // Caught here, so a failure after the time-out is still logged.
-  const done = work().catch((error: unknown) => {
+  // Caught here (a synchronous throw too), so a failure after the time-out is still logged.
+  const done = Promise.resolve().then(work).catch((error: unknown) => {
     app.log.warn({ err: error }, 'the work after close failed')
   })
   if ((await within(done, ms)) === timedOut) {
