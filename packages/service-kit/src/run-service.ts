@@ -53,9 +53,11 @@ async function bestEffort(
   ms: number,
 ): Promise<void> {
   // Caught here (a synchronous throw too), so a failure after the time-out is still logged.
-  const done = Promise.resolve().then(work).catch((error: unknown) => {
-    app.log.warn({ err: error }, 'the work after close failed')
-  })
+  const done = Promise.resolve()
+    .then(work)
+    .catch((error: unknown) => {
+      app.log.warn({ err: error }, 'the work after close failed')
+    })
   if ((await within(done, ms)) === timedOut) {
     app.log.warn({ ms }, 'gave up waiting for the work after close')
   }
