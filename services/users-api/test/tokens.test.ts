@@ -45,6 +45,37 @@ describe('access-token verification', () => {
     problem(await get(pair.users, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
   })
 
+  it('accepts one spelling of a signature only, and the scheme in any case', async () => {
+    const pair = await startPair()
+    const s = await signup(pair.users, 'spelling@example.com')
+    const [headerPart, payloadPart, signature] = s.accessToken.split('.') as [
+      string,
+      string,
+      string,
+    ]
+    // An Ed25519 signature is 64 bytes: its last base64url character carries 2 signature bits
+    // and 4 unused ones. The 15 other values of those 4 bits decode to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const last = alphabet.indexOf(signature.at(-1) ?? '')
+    const respellings = Array.from({ length: 16 }, (_, low) => alphabet[(last & ~15) | low])
+      .filter((c) => c !== signature.at(-1))
+      .map((c) => `${headerPart}.${payloadPart}.${signature.slice(0, -1)}${c}`)
+    expect(respellings).toHaveLength(15)
+    // The right spelling is verified (and remembered) first: the others still get 401.
+    expect((await get(pair.users, '/v1/users/me', s.accessToken)).statusCode).toBe(200)
+    for (const token of respellings) {
+      expect(Buffer.from(token.split('.')[2] ?? '', 'base64url')).toEqual(
+        Buffer.from(signature, 'base64url'),
+      )
+      problem(await get(pair.users, '/v1/users/me', token), 401, 'UNAUTHORIZED')
+    }
+    const me = await pair.users.inject({
+      url: '/v1/users/me',
+      headers: { authorization: `bearer ${s.accessToken}` },
+    })
+    expect(me.statusCode).toBe(200)
+  })
+
   it.each([
     ['issuer', { JWT_ISSUER: 'someone-else' }],
     ['audience', { JWT_AUDIENCE: 'another-api' }],

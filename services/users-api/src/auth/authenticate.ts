@@ -83,12 +83,12 @@ export async function registerAuthentication(
   })
 
   async function verifiedClaims(request: FastifyRequest): Promise<AccessClaims> {
-    const header = request.headers.authorization
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined
+    const token = bearerToken(request.headers.authorization)
     const known = token === undefined ? undefined : verified.get(token)
     if (known && known.claims.exp * 1000 > Date.now() && options.jwks.has(known.kid)) {
       return known.claims
     }
+    if (token !== undefined && !canonicalSignature(token)) throw new Unauthorized()
     const claims = await request.jwtVerify<AccessClaims>()
     const kid = keyIdOf.get(request)
     if (token !== undefined && kid !== undefined) verified.set(token, { claims, kid })
@@ -114,6 +114,23 @@ export async function registerAuthentication(
   }
 
   return { authenticate, requireAdmin }
+}
+
+/** The token of an `Authorization: Bearer` header; the scheme's name is case-insensitive. */
+function bearerToken(header: string | undefined): string | undefined {
+  return header !== undefined && header.length > 7 && /^bearer $/i.test(header.slice(0, 7))
+    ? header.slice(7)
+    : undefined
+}
+
+/**
+ * Whether the signature is spelled the one way base64url spells its bytes. The unused low bits
+ * of its last character would otherwise give one signature 16 spellings, each a cache entry
+ * of its own (RFC 4648 §3.5 lets a decoder refuse them; ours are never sent).
+ */
+function canonicalSignature(token: string): boolean {
+  const signature = token.slice(token.lastIndexOf('.') + 1)
+  return Buffer.from(signature, 'base64url').toString('base64url') === signature
 }
 
 /** The caller of a route guarded by `authenticate`. */
