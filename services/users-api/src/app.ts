@@ -160,16 +160,25 @@ export async function buildApp(deps: UsersApiDeps): Promise<FastifyInstance> {
   })
   app.addHook('onClose', async () => {
     jwks.stop()
-    await authApi.close()
+    // Each step runs even when one before it failed, so that nothing is left open; the first
+    // failure is rethrown at the end.
+    const failures: unknown[] = []
+    const step = (close: () => Promise<void> | undefined) =>
+      Promise.resolve()
+        .then(close)
+        .catch((error: unknown) => {
+          failures.push(error)
+        })
+    await step(() => authApi.close())
     // Mail work that followed an answer, and the sender, finish before MongoDB closes.
-    try {
+    await step(async () => {
       await passwordReset.settled()
       await mailSender?.stop()
-    } finally {
-      await deps.mailSink?.close()
-    }
-    await db.close()
+    })
+    await step(() => deps.mailSink?.close())
+    await step(() => db.close())
     redis?.disconnect()
+    if (failures.length > 0) throw failures[0]
   })
 
   const domainDeps = {

@@ -1,10 +1,17 @@
 import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { ConfigError } from '@users-auth/service-kit'
-import { describe, expect, it } from 'vitest'
+import { AuthApiClient } from '@users-auth/auth-contract'
+import { databaseUri } from '@users-auth/dev-mongo'
+import { ConfigError, createLogger } from '@users-auth/service-kit'
+import { Redis } from 'ioredis'
+import mongoose from 'mongoose'
+import { describe, expect, inject, it, vi } from 'vitest'
+import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { openDatabase } from '../src/db/database.js'
 import { startDevMailSink } from '../src/mail/dev-sink.js'
-import { goodPassword, post, startPair } from './pair-harness.js'
+import { credential, goodPassword, post, startPair } from './pair-harness.js'
 
 const production = {
   NODE_ENV: 'production',
@@ -97,5 +104,39 @@ describe('mail configuration', () => {
     const started = performance.now()
     await users.close()
     expect(performance.now() - started).toBeLessThan(900)
+  })
+
+  it('still closes MongoDB and Redis when its mail sink fails to close', async () => {
+    const uri = databaseUri(inject('mongoUri'), `sinkfail_${randomUUID().slice(0, 8)}`)
+    const opened = openDatabase({ uri, timeoutMs: 2000 })
+    let databaseClosed = false
+    const db = {
+      ...opened,
+      close: async () => {
+        await opened.close()
+        databaseClosed = true
+      },
+    }
+    const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
+    expect(await redis.ping()).toBe('PONG')
+    const app = await buildApp({
+      config: loadConfig({ NODE_ENV: 'test', INTERNAL_API_TOKEN: credential, MONGODB_URI: uri }),
+      logger: createLogger({ level: 'silent' }),
+      db,
+      authApi: new AuthApiClient({ baseUrl: 'http://127.0.0.1:1', credential }),
+      redis,
+      // A deliberately broken sink: its close fails.
+      mailSink: { close: () => Promise.reject(new Error('the sink would not close')) },
+    })
+    await app.ready()
+    await expect(app.close()).rejects.toThrow('the sink would not close')
+    expect(databaseClosed).toBe(true)
+    // ioredis reports the end once the socket has closed.
+    await vi.waitFor(() => {
+      expect(redis.status).toBe('end')
+    })
+    const leftover = await mongoose.createConnection(uri).asPromise()
+    await leftover.dropDatabase()
+    await leftover.close()
   })
 })
