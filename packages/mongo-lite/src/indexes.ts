@@ -77,11 +77,14 @@ export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
 }
 
 /**
- * One index of a collection. Only unique indexes keep entries (key → owning `_id` key);
- * queries scan the collection, so other indexes are just specs.
+ * One index of a collection. A unique index keeps its keys (key → owning `_id` key), to refuse
+ * duplicates and answer lookups. Any other full index on a top-level first field keeps that
+ * field's lookup values (key → `_id` keys), so that equality on it reads those documents
+ * instead of scanning the collection, as mongod's index scan would. Other indexes are specs.
  */
 export class Index {
   private readonly entries = new Map<string, string>()
+  private readonly buckets: Map<string, Set<string>> | undefined
   private readonly fields: { name: string; path: string[] }[]
   private readonly partial: Query | undefined
   private readonly foldCase: boolean
@@ -94,6 +97,10 @@ export class Index {
     // Strength 1 and 2 collations compare strings without case.
     const strength = spec.collation?.strength
     this.foldCase = typeof strength === 'number' && strength <= 2
+    const lead = this.fields[0]
+    if (!this.unique && !this.partial && !spec.sparse && lead && lead.path.length === 1) {
+      this.buckets = new Map()
+    }
   }
 
   get unique(): boolean {
@@ -116,6 +123,7 @@ export class Index {
   // The same on keys computed once by keysOf, for a write that checks and then adds them.
 
   checkKeys(keys: readonly IndexKey[], id: string): DuplicateKey | undefined {
+    if (!this.unique) return undefined
     for (const { key, values } of keys) {
       const owner = this.entries.get(key)
       if (owner !== undefined && owner !== id) return { index: this.spec, keyValue: values }
@@ -124,12 +132,24 @@ export class Index {
   }
 
   addKeys(keys: readonly IndexKey[], id: string): void {
-    for (const { key } of keys) this.entries.set(key, id)
+    const { buckets } = this
+    for (const { key } of keys) {
+      if (!buckets) this.entries.set(key, id)
+      else if (buckets.has(key)) buckets.get(key)?.add(id)
+      else buckets.set(key, new Set([id]))
+    }
   }
 
   removeKeys(keys: readonly IndexKey[], id: string): void {
+    const { buckets } = this
     for (const { key } of keys) {
-      if (this.entries.get(key) === id) this.entries.delete(key)
+      if (!buckets) {
+        if (this.entries.get(key) === id) this.entries.delete(key)
+        continue
+      }
+      const bucket = buckets.get(key)
+      bucket?.delete(id)
+      if (bucket?.size === 0) buckets.delete(key)
     }
   }
 
@@ -145,6 +165,15 @@ export class Index {
     return this.entries.get(singleKey(value, this.foldCase)) ?? null
   }
 
+  /**
+   * The `_id` keys of the documents whose first indexed field equals `value` (a lookup value),
+   * for an index that is not unique; `undefined` when this index cannot answer.
+   */
+  holdersOf(field: string, value: unknown): ReadonlySet<string> | undefined {
+    if (!this.buckets || this.fields[0]?.name !== field) return undefined
+    return this.buckets.get(singleKey(value, this.foldCase)) ?? noHolders
+  }
+
   /** False when a partial index leaves the document out. */
   covers(document: Document): boolean {
     return !this.partial || this.partial.test(document)
@@ -152,9 +181,10 @@ export class Index {
 
   /**
    * The index keys of a document: several for array values, none if sparse/partial skip it.
-   * None at all for an index that is not unique: only unique indexes keep entries.
+   * For an index that is not unique, the lookup values of its first field only.
    */
   keysOf(document: Document): IndexKey[] {
+    if (this.buckets) return this.leadKeysOf(document)
     if (!this.unique || !this.covers(document)) return []
     const perField = this.fields.map(({ path }) => valuesAtPath(document, path))
     if (this.spec.sparse && perField.every((values) => values.length === 0)) return []
@@ -180,7 +210,36 @@ export class Index {
       return { key: valueKey(combo, this.foldCase), values }
     })
   }
+
+  private leadKeysOf(document: Document): IndexKey[] {
+    const { name, path } = this.fields[0] as { name: string; path: string[] }
+    const keys: IndexKey[] = []
+    for (const value of valuesAtPath(document, path)) {
+      if (!isLookupValue(value)) continue
+      const values: Document = {}
+      values[name] = value
+      keys.push({ key: singleKey(value, this.foldCase), values })
+    }
+    return keys
+  }
 }
+
+/**
+ * A value that an equality lookup may ask for: a string, a number or a bson value (ObjectId,
+ * Long…). Anything else (null, booleans, dates, arrays, documents, regexes) takes the scan.
+ */
+export function isLookupValue(value: unknown): boolean {
+  if (typeof value === 'string' || typeof value === 'number') return true
+  // bson values carry _bsontype; a regular expression matches by pattern, not by equality.
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    '_bsontype' in value &&
+    value._bsontype !== 'BSONRegExp'
+  )
+}
+
+const noHolders: ReadonlySet<string> = new Set()
 
 /** One key of a document in an index, and the field values it stands for (E11000's keyValue). */
 export interface IndexKey {

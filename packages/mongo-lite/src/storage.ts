@@ -4,6 +4,7 @@ import { cloneDocument, valueKey, type Document } from './documents.js'
 import {
   ID_INDEX,
   Index,
+  isLookupValue,
   sameKeys,
   type DuplicateKey,
   type IndexKey,
@@ -22,6 +23,9 @@ export function idKey(document: Document): string {
  */
 export class Collection {
   private readonly docs = new Map<string, Document>()
+  /** Each document's place in natural order, for index lookups that return several. */
+  private readonly places = new Map<string, number>()
+  private inserted = 0
   private readonly indexList: Index[] = [new Index(ID_INDEX)]
   readonly uuid = new UUID()
 
@@ -46,10 +50,13 @@ export class Collection {
 
   /**
    * The documents a filter can match: one lookup when it asks for a plain value of `_id` or
-   * of a field with a unique index, every document otherwise. The filter itself is still
-   * applied to what this returns; this only spares scanning the rest.
+   * of a field with a unique index; else, when it asks for one of the first field of another
+   * index, the documents holding that value (the fewest such), in natural order; every
+   * document otherwise. The filter itself is still applied to what this returns; this only
+   * spares scanning the rest.
    */
   candidates(filter: Document): Document[] {
+    let fewest: ReadonlySet<string> | undefined
     for (const [field, condition] of Object.entries(filter)) {
       const value = plainEquality(condition)
       if (value === undefined) continue
@@ -59,12 +66,20 @@ export class Collection {
       }
       for (const index of this.indexList) {
         const owner = index.ownerOf(field, value)
-        if (owner === undefined) continue
-        const document = owner === null ? undefined : this.docs.get(owner)
-        return document ? [document] : []
+        if (owner !== undefined) {
+          const document = owner === null ? undefined : this.docs.get(owner)
+          return document ? [document] : []
+        }
+        const holders = index.holdersOf(field, value)
+        if (holders && (!fewest || holders.size < fewest.size)) fewest = holders
       }
     }
-    return this.documents()
+    return fewest ? this.inNaturalOrder(fewest) : this.documents()
+  }
+
+  private inNaturalOrder(ids: ReadonlySet<string>): Document[] {
+    const place = (id: string): number => this.places.get(id) ?? 0
+    return [...ids].sort((x, y) => place(x) - place(y)).map((id) => this.docs.get(id) as Document)
   }
 
   get indexes(): readonly Index[] {
@@ -81,6 +96,7 @@ export class Collection {
       if (duplicate) return duplicate
     }
     this.docs.set(id, document)
+    this.places.set(id, this.inserted++)
     for (const [i, index] of this.indexList.entries()) index.addKeys(keys[i] as IndexKey[], id)
     return undefined
   }
@@ -110,6 +126,7 @@ export class Collection {
     const id = idKey(document)
     for (const index of this.indexList) index.removeKeys(index.keysOf(document), id)
     this.docs.delete(id)
+    this.places.delete(id)
   }
 
   /** Builds a new index over the existing documents; fails without change on a duplicate. */
@@ -131,20 +148,17 @@ export class Collection {
 }
 
 /**
- * The value a filter condition asks equality with, when it is a plain string, number or
- * ObjectId-like value (or `{$eq: value}`); undefined for anything else (operators, regexes,
- * arrays, documents, null), which then takes the scan.
+ * The value a filter condition asks equality with, when it is a lookup value (or
+ * `{$eq: value}`); undefined for anything else (operators, regexes, arrays, documents, null),
+ * which then takes the scan.
  */
 function plainEquality(condition: unknown): unknown {
   if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
     const entries = Object.keys(condition)
     if (entries.length === 1 && entries[0] === '$eq')
       return plainEquality((condition as Document).$eq)
-    // bson values (ObjectId, UUID…) carry _bsontype; anything else is a document or operator.
-    return '_bsontype' in condition && !(condition instanceof RegExp) ? condition : undefined
   }
-  if (typeof condition === 'string' || typeof condition === 'number') return condition
-  return undefined
+  return isLookupValue(condition) ? condition : undefined
 }
 
 /** A collection's state at one moment, or `undefined` if it did not exist. */

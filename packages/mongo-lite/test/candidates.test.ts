@@ -89,3 +89,107 @@ describe('index-backed candidates', () => {
     expect(collection.candidates({ _id: a._id })).toEqual([])
   })
 })
+
+describe('candidates from indexes that are not unique', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute))
+  const mail = (status: string, minute: number, extra: Record<string, unknown> = {}) => ({
+    _id: new ObjectId(),
+    status,
+    nextAttemptAt: at(minute),
+    ...extra,
+  })
+
+  function outbox(): Collection {
+    const collection = new Collection('db', 'outbox')
+    collection.addIndex(normalizeIndexSpec({ key: { status: 1, nextAttemptAt: 1 } }))
+    collection.addIndex(normalizeIndexSpec({ key: { labels: 1 } }))
+    collection.addIndex(normalizeIndexSpec({ key: { owner: 1 }, sparse: true }))
+    collection.addIndex(
+      normalizeIndexSpec({ key: { kind: 1 }, partialFilterExpression: { status: 'sent' } }),
+    )
+    return collection
+  }
+
+  it("answers equality on an index's first field with that value's documents, in natural order", () => {
+    const collection = outbox()
+    const docs = [
+      mail('pending', 3, { labels: ['a', 'b'] }),
+      mail('sent', 1),
+      mail('pending', 2, { labels: 'b' }),
+      mail('failed', 0),
+      mail('sent', 4, { labels: ['c', 'b'] }),
+    ]
+    for (const doc of docs) collection.insert(doc)
+    const filter = { status: 'pending', nextAttemptAt: { $lte: at(10) } }
+    expect(collection.candidates(filter)).toEqual([docs[0], docs[2]])
+    expect(collection.candidates({ status: { $eq: 'sent' } })).toEqual([docs[1], docs[4]])
+    expect(collection.candidates({ status: 'queued' })).toEqual([])
+    // Each element of an array value is a key of its own, as in a multikey index.
+    expect(collection.candidates({ labels: 'b' })).toEqual([docs[0], docs[2], docs[4]])
+    expect(collection.candidates({ labels: 'c' })).toEqual([docs[4]])
+  })
+
+  it('follows updates and removals, and keeps natural order when a document comes back', () => {
+    const collection = outbox()
+    const [first, second, third] = [mail('pending', 1), mail('pending', 2), mail('pending', 3)]
+    for (const doc of [first, second, third]) collection.insert(doc)
+    const firstSent = { ...first, status: 'sent' }
+    collection.replace(first, firstSent)
+    expect(collection.candidates({ status: 'pending' })).toEqual([second, third])
+    expect(collection.candidates({ status: 'sent' })).toEqual([firstSent])
+    const firstAgain = { ...first, status: 'pending', nextAttemptAt: at(9) }
+    collection.replace(firstSent, firstAgain)
+    expect(collection.candidates({ status: 'pending' })).toEqual([firstAgain, second, third])
+    collection.remove(second)
+    expect(collection.candidates({ status: 'pending' })).toEqual([firstAgain, third])
+    expect(collection.candidates({ status: 'sent' })).toEqual([])
+  })
+
+  it('is built over the documents already there', () => {
+    const collection = new Collection('db', 'late')
+    const docs = [mail('pending', 1), mail('sent', 2), mail('pending', 3)]
+    for (const doc of docs) collection.insert(doc)
+    expect(collection.candidates({ status: 'pending' })).toHaveLength(3)
+    collection.addIndex(normalizeIndexSpec({ key: { status: 1 } }))
+    expect(collection.candidates({ status: 'pending' })).toEqual([docs[0], docs[2]])
+  })
+
+  it('scans for what such an index cannot answer: later fields, sparse, partial, other values', () => {
+    const collection = outbox()
+    const docs = [
+      mail('pending', 1, { owner: 'x', kind: 'welcome', flag: true }),
+      mail('sent', 2, { owner: 'y', kind: 'welcome' }),
+      mail('sent', 3, { kind: 'reset' }),
+    ]
+    for (const doc of docs) collection.insert(doc)
+    for (const filter of [
+      { nextAttemptAt: at(1) },
+      { owner: 'x' },
+      { kind: 'welcome' },
+      { status: true },
+      { status: null },
+      { status: { $in: ['sent'] } },
+    ]) {
+      expect(collection.candidates(filter)).toHaveLength(3)
+    }
+  })
+
+  it('gives the same answers as a full scan', () => {
+    const collection = outbox()
+    const docs = [
+      mail('pending', 3, { labels: ['a', 'b'], n: 1 }),
+      mail('sent', 1, { labels: 7 }),
+      mail('pending', 2, { labels: [['a']], n: 2 }),
+      mail('pending', 5, { labels: [7, 'a'] }),
+    ]
+    for (const doc of docs) collection.insert(doc)
+    expect(sameAsScan(collection, { status: 'pending', nextAttemptAt: { $lte: at(3) } })).toEqual([
+      docs[0],
+      docs[2],
+    ])
+    expect(sameAsScan(collection, { labels: 'a' })).toEqual([docs[0], docs[3]])
+    expect(sameAsScan(collection, { labels: 7 })).toEqual([docs[1], docs[3]])
+    expect(sameAsScan(collection, { labels: 7.0, status: 'sent' })).toEqual([docs[1]])
+    expect(sameAsScan(collection, { status: 'pending', n: 2 })).toEqual([docs[2]])
+  })
+})
