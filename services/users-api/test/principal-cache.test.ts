@@ -1,14 +1,17 @@
 import { createServer, Socket, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { maxRotationsPerSession } from '../src/domain/sessions.js'
 import { FaultProxy } from './fault-proxy.js'
+import { MongoTap } from './mongo-tap.js'
 import {
   get,
   goodPassword,
   login,
   makeAdmin,
   post,
+  problem,
   send,
   signup,
   startPair,
@@ -247,5 +250,99 @@ describe('the cached caller of an authenticated request', () => {
     } finally {
       await proxy.stop()
     }
+  })
+
+  it('rotates a session it has cached with one MongoDB command: the conditional update', async () => {
+    const tap = new MongoTap()
+    const pair = await startPair({
+      usersEnv: { REDIS_URL: redisUrl, REDIS_PREFIX: redis.newPrefix() },
+      mongoUri: await tap.start(inject('mongoUri')),
+    })
+    try {
+      const s = await signup(pair.users, 'cache-rotate@example.com')
+      await warm(pair.users, s.accessToken)
+      let { refreshToken } = s
+      for (let i = 0; i < 3; i++) {
+        tap.commands.length = 0
+        const res = await post(pair.users, '/v1/auth/refresh', { refreshToken })
+        expect(res.statusCode).toBe(200)
+        ;({ refreshToken } = res.json<{ refreshToken: string }>())
+        // No read of the session or the user: Redis's stamps vouch for the cached user, and
+        // the update itself checks the token and the session.
+        expect(tap.commands.filter((c) => / (sessions|users)$/.test(c))).toEqual([
+          'update sessions',
+        ])
+      }
+    } finally {
+      await pair.close()
+      await tap.stop()
+    }
+  })
+
+  it('answers a retry within the reuse grace with the same pair for a session it has cached', async () => {
+    const pair = await startPair({
+      usersEnv: {
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: redis.newPrefix(),
+        REFRESH_REUSE_GRACE: '10s',
+      },
+    })
+    const s = await signup(pair.users, 'cache-grace@example.com')
+    await warm(pair.users, s.accessToken)
+    const [first, retry] = [
+      await post(pair.users, '/v1/auth/refresh', { refreshToken: s.refreshToken }),
+      await post(pair.users, '/v1/auth/refresh', { refreshToken: s.refreshToken }),
+    ]
+    expect(first.statusCode).toBe(200)
+    expect(retry.statusCode).toBe(200)
+    const pairOf = (r: typeof first) => {
+      const { accessToken, refreshToken } = r.json<{ accessToken: string; refreshToken: string }>()
+      return { accessToken, refreshToken }
+    }
+    expect(pairOf(retry)).toEqual(pairOf(first))
+  })
+
+  it('keeps every refresh rule for a session it has cached, whatever MongoDB says behind it', async () => {
+    const { pair, a, b } = await twoReplicas()
+    const sessions = pair.db.collection<{ _id: string }>('sessions')
+    const refresh = (app: FastifyInstance, refreshToken: string) =>
+      post(app, '/v1/auth/refresh', { refreshToken })
+    /** A session that b has cached, its id, and a direct write to it (no stamp moves). */
+    async function cachedOnB(email: string, change?: Record<string, unknown>) {
+      const s = await signup(a, email)
+      await warm(b, s.accessToken)
+      const id = s.refreshToken.split('.')[0] ?? ''
+      if (change) await sessions.updateOne({ _id: id }, change)
+      return { ...s, id }
+    }
+
+    // A replayed token: the session ends.
+    const replayed = await cachedOnB('fast-replay@example.com')
+    const next = (await refresh(b, replayed.refreshToken)).json<{ refreshToken: string }>()
+    problem(await refresh(b, replayed.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
+    problem(await refresh(b, next.refreshToken), 401, 'REFRESH_TOKEN_INVALID')
+
+    // Expired, at its rotation cap, or at another credential version (as a session a racing
+    // login started is born): refused, although b's cache still holds it as it was. The last
+    // two are ended, so their access tokens die with them.
+    const expired = await cachedOnB('fast-expired@example.com', {
+      $set: { expiresAt: new Date(Date.now() - 1000) },
+    })
+    problem(await refresh(b, expired.refreshToken), 401, 'REFRESH_TOKEN_INVALID')
+    for (const [email, change] of [
+      ['fast-cap@example.com', { $set: { rotations: maxRotationsPerSession } }],
+      ['fast-version@example.com', { $inc: { credentialVersion: 1 } }],
+    ] as const) {
+      const s = await cachedOnB(email, change)
+      problem(await refresh(b, s.refreshToken), 401, 'REFRESH_TOKEN_INVALID')
+      problem(await get(b, '/v1/users/me', s.accessToken), 401, 'UNAUTHORIZED')
+    }
+
+    // Both replicas hold it and the same token comes to both at once: exactly one rotation.
+    const raced = await cachedOnB('fast-race@example.com')
+    await warm(a, raced.accessToken)
+    const answers = await Promise.all([a, b, a, b].map((app) => refresh(app, raced.refreshToken)))
+    expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1)
+    expect(await sessions.countDocuments({ _id: raced.id })).toBe(0)
   })
 })

@@ -16,6 +16,14 @@ export interface Rotation {
   previous?: { tokenHash: string; rotatedAt: Date; sealedPair: string }
 }
 
+/** What the session must still be for a rotation made without reading it first. */
+export interface RotationConditions {
+  liveAt: Date
+  startedAfter: Date
+  credentialVersion: number
+  rotationsBelow: number
+}
+
 const objectIdShape = /^[0-9a-f]{24}$/
 
 /** Every query on sessions, named for what it does. */
@@ -55,7 +63,10 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
       startedAfter: Date,
     ): Promise<
       | {
-          session: Pick<SessionRecord, 'credentialVersion' | 'expiresAt' | 'createdAt'>
+          session: Pick<
+            SessionRecord,
+            'credentialVersion' | 'expiresAt' | 'createdAt' | 'amr' | 'authTime'
+          >
           user: SessionUser
         }
       | undefined
@@ -72,7 +83,7 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
           },
           // Never a secondary's older view: what this returns may be cached (principal cache).
           {
-            projection: { credentialVersion: 1, expiresAt: 1, createdAt: 1 },
+            projection: { credentialVersion: 1, expiresAt: 1, createdAt: 1, amr: 1, authTime: 1 },
             readPreference: 'primary',
           },
         ),
@@ -87,13 +98,30 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
     /**
      * Swaps the current refresh token for the next in one conditional update: of two
      * concurrent rotations of one token exactly one succeeds. The retired hash is kept for
-     * replay detection as long as the session lives.
+     * replay detection as long as the session lives. With `conditions`, the session's
+     * liveness, credential version and rotation count are checked by the update itself.
      */
-    async rotate(id: string, presentedHash: string, rotation: Rotation): Promise<boolean> {
+    async rotate(
+      id: string,
+      presentedHash: string,
+      rotation: Rotation,
+      conditions?: RotationConditions,
+    ): Promise<boolean> {
       const { previous, ...set } = rotation
       // A plain conditional update (no findAndModify projection): portable to every engine.
       const { modifiedCount } = await sessionCollection().updateOne(
-        { _id: id, refreshTokenHash: presentedHash },
+        {
+          _id: id,
+          refreshTokenHash: presentedHash,
+          ...(conditions
+            ? {
+                expiresAt: { $gt: conditions.liveAt },
+                createdAt: { $gt: conditions.startedAfter },
+                credentialVersion: conditions.credentialVersion,
+                rotations: { $lt: conditions.rotationsBelow },
+              }
+            : {}),
+        },
         {
           $set: {
             ...set,

@@ -43,6 +43,11 @@ export function createPrincipalCache<T>(
     entry.expiresAt > now && entry.createdAt.getTime() + options.maxLifetimeMs > now.getTime()
 
   return {
+    /** The user of a session this cache holds, whatever its stamps say now. */
+    userOf(sessionId: string): string | undefined {
+      return entries.peek(sessionId)?.userId
+    },
+
     /**
      * The session's record, from this cache when its stamps still match, else from `read`
      * (MongoDB), which is then kept under the stamps read before it.

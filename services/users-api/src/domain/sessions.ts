@@ -1,7 +1,7 @@
 import type { Amr, TokenRequest, TokenResponse } from '@users-auth/auth-contract'
 import type { Types } from 'mongoose'
-import { sessionQueries } from '../db/session-queries.js'
-import type { SessionState } from '../db/session-model.js'
+import { sessionQueries, type RotationConditions } from '../db/session-queries.js'
+import type { SessionRecord, SessionState } from '../db/session-model.js'
 import type { Role, UserRecord } from '../db/user-model.js'
 import { userQueries, type SessionUser } from '../db/user-queries.js'
 import { NotFound, RefreshTokenInvalid, RefreshTokenReused } from '../errors.js'
@@ -218,6 +218,86 @@ export function createSessions(deps: DomainDeps) {
     throw new RefreshTokenReused()
   }
 
+  /** How the session was authenticated; sessions stored before `amr` were password logins. */
+  function methodOf(session: Pick<SessionRecord, 'amr' | 'authTime' | 'createdAt'>) {
+    return { amr: session.amr ?? ['pwd' as const], authTime: session.authTime ?? session.createdAt }
+  }
+
+  /**
+   * Mints the next access token, then swaps the presented refresh token for a new one if it is
+   * still the current one (and `conditions` hold): undefined when the swap did not happen.
+   */
+  async function rotateWith(
+    user: SessionUser,
+    session: Pick<SessionRecord, '_id' | 'amr' | 'authTime' | 'createdAt'>,
+    presented: { token: string; hash: string },
+    now: Date,
+    ctx: RequestContext,
+    conditions?: RotationConditions,
+  ): Promise<SessionView | undefined> {
+    const sessionId = session._id
+    const { accessToken, expiresIn } = await mint(user, sessionId, methodOf(session), ctx)
+    const next = newRefreshToken(sessionId)
+    const answer: RetryAnswer = {
+      accessToken,
+      refreshToken: next,
+      expiresIn,
+      issuedAt: now.getTime(),
+    }
+    const rotation = {
+      refreshTokenHash: hashRefreshToken(next),
+      lastUsedAt: now,
+      expiresAt: expiryFrom(now, session.createdAt),
+      ...(deps.refreshReuseGraceMs > 0
+        ? {
+            previous: {
+              tokenHash: presented.hash,
+              rotatedAt: now,
+              sealedPair: sealForRetry(presented.token, answer),
+            },
+          }
+        : {}),
+    }
+    if (!(await store.rotate(sessionId, presented.hash, rotation, conditions))) return undefined
+    return {
+      user: toUserView(user),
+      accessToken,
+      refreshToken: next,
+      tokenType: 'Bearer',
+      expiresIn,
+    }
+  }
+
+  /**
+   * A rotation without reading the session first, for a session whose user this replica has
+   * cached (under current stamps): the update itself checks that the token is the current one
+   * and that the session is live, at the cached credential version and under the rotation cap.
+   * Undefined whenever that does not settle it; the full path then reads and decides. The
+   * token minted for a swap that does not happen is never handed out.
+   */
+  async function rotateKnown(
+    sessionId: string,
+    presented: { token: string; hash: string },
+    now: Date,
+    ctx: RequestContext,
+  ): Promise<SessionView | undefined> {
+    const userId = principals.userOf(sessionId)
+    if (userId === undefined) return undefined
+    const found = await liveSession(sessionId, userId, now)
+    if (
+      !found ||
+      found.user.disabled === true ||
+      versionOf(found.user) !== versionOf(found.session)
+    )
+      return undefined
+    return rotateWith(found.user, { _id: sessionId, ...found.session }, presented, now, ctx, {
+      liveAt: now,
+      startedAfter: new Date(now.getTime() - deps.sessionMaxLifetimeMs),
+      credentialVersion: versionOf(found.session),
+      rotationsBelow: maxRotationsPerSession,
+    })
+  }
+
   return {
     /** A new session's id, refresh token and first claims; nothing is stored yet. */
     prepare(user: Pick<SessionUser, '_id' | 'roles'>, method: SignInMethod): PendingSession {
@@ -273,58 +353,26 @@ export function createSessions(deps: DomainDeps) {
     async refresh(refreshToken: string, ctx: RequestContext): Promise<SessionView> {
       const sessionId = sessionIdOf(refreshToken)
       if (!sessionId) throw new RefreshTokenInvalid()
-      const presented = hashRefreshToken(refreshToken)
+      const presented = { token: refreshToken, hash: hashRefreshToken(refreshToken) }
       const now = deps.now()
+      const known = await rotateKnown(sessionId, presented, now, ctx)
+      if (known) return known
       const session = await store.findById(sessionId)
       if (!session || !isLive(session, now)) throw new RefreshTokenInvalid()
-      if (session.refreshTokenHash !== presented) {
-        return retryOrReplay(session, refreshToken, presented, now, ctx)
+      if (session.refreshTokenHash !== presented.hash) {
+        return retryOrReplay(session, refreshToken, presented.hash, now, ctx)
       }
       const user = await currentUser(session, now)
       if (!user || (session.rotations ?? 0) >= maxRotationsPerSession) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
       }
-      // Sessions stored before `amr` existed were all password logins.
-      const method = {
-        amr: session.amr ?? ['pwd' as const],
-        authTime: session.authTime ?? session.createdAt,
-      }
-      const { accessToken, expiresIn } = await mint(user, sessionId, method, ctx)
-      const next = newRefreshToken(sessionId)
-      const answer: RetryAnswer = {
-        accessToken,
-        refreshToken: next,
-        expiresIn,
-        issuedAt: now.getTime(),
-      }
-      const rotated = await store.rotate(sessionId, presented, {
-        refreshTokenHash: hashRefreshToken(next),
-        lastUsedAt: now,
-        expiresAt: expiryFrom(now, session.createdAt),
-        ...(deps.refreshReuseGraceMs > 0
-          ? {
-              previous: {
-                tokenHash: presented,
-                rotatedAt: now,
-                sealedPair: sealForRetry(refreshToken, answer),
-              },
-            }
-          : {}),
-      })
-      if (!rotated) {
-        // Another request rotated this token between our read and our write.
-        const after = await store.findById(sessionId)
-        if (!after) throw new RefreshTokenInvalid()
-        return retryOrReplay(after, refreshToken, presented, now, ctx)
-      }
-      return {
-        user: toUserView(user),
-        accessToken,
-        refreshToken: next,
-        tokenType: 'Bearer',
-        expiresIn,
-      }
+      const rotated = await rotateWith(user, session, presented, now, ctx)
+      if (rotated) return rotated
+      // Another request rotated this token between our read and our write.
+      const after = await store.findById(sessionId)
+      if (!after) throw new RefreshTokenInvalid()
+      return retryOrReplay(after, refreshToken, presented.hash, now, ctx)
     },
 
     /**
