@@ -98,7 +98,9 @@ export class Index {
     const strength = spec.collation?.strength
     this.foldCase = typeof strength === 'number' && strength <= 2
     const lead = this.fields[0]
-    if (!this.unique && !this.partial && !spec.sparse && lead && lead.path.length === 1) {
+    // The `_id` index needs none: the collection's own map answers `_id` lookups.
+    const plain = !this.unique && !this.partial && !spec.sparse && spec.name !== ID_INDEX.name
+    if (plain && lead && lead.path.length === 1) {
       this.buckets = new Map()
     }
   }
@@ -226,7 +228,8 @@ export class Index {
 
 /**
  * A value that an equality lookup may ask for: a string, a number or a bson value (ObjectId,
- * Long…). Anything else (null, booleans, dates, arrays, documents, regexes) takes the scan.
+ * Long…). Anything else (null, booleans, dates, arrays, documents, regexes) takes the scan, and
+ * so does Binary, which the query engine compares by its text rather than subtype and bytes.
  */
 export function isLookupValue(value: unknown): boolean {
   if (typeof value === 'string' || typeof value === 'number') return true
@@ -235,7 +238,8 @@ export function isLookupValue(value: unknown): boolean {
     value !== null &&
     typeof value === 'object' &&
     '_bsontype' in value &&
-    value._bsontype !== 'BSONRegExp'
+    value._bsontype !== 'BSONRegExp' &&
+    value._bsontype !== 'Binary'
   )
 }
 

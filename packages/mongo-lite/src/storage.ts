@@ -153,12 +153,13 @@ export class Collection {
  * which then takes the scan.
  */
 function plainEquality(condition: unknown): unknown {
-  if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
-    const entries = Object.keys(condition)
-    if (entries.length === 1 && entries[0] === '$eq')
-      return plainEquality((condition as Document).$eq)
+  let value = condition
+  // `{$eq: v}` once: `{$eq: {$eq: v}}` asks for a document equal to `{$eq: v}`.
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.keys(value)
+    if (entries.length === 1 && entries[0] === '$eq') value = (value as Document).$eq
   }
-  return isLookupValue(condition) ? condition : undefined
+  return isLookupValue(value) ? value : undefined
 }
 
 /** A collection's state at one moment, or `undefined` if it did not exist. */

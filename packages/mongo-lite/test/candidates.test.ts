@@ -1,4 +1,4 @@
-import { ObjectId } from 'bson'
+import { Binary, ObjectId } from 'bson'
 import { describe, expect, it } from 'vitest'
 import { normalizeIndexSpec } from '../src/indexes.js'
 import { selectDocuments } from '../src/query.js'
@@ -169,9 +169,24 @@ describe('candidates from indexes that are not unique', () => {
       { status: true },
       { status: null },
       { status: { $in: ['sent'] } },
+      // `$eq` is unwrapped once: this asks for a document equal to {$eq: 'sent'}.
+      { status: { $eq: { $eq: 'sent' } } },
     ]) {
       expect(collection.candidates(filter)).toHaveLength(3)
     }
+    // The _id index keeps no values of its own: the collection's map answers by _id.
+    expect(collection.indexes[0]?.holdersOf('_id', docs[0]?._id)).toBeUndefined()
+  })
+
+  it('scans for Binary values, which the query engine compares by their text', () => {
+    const collection = new Collection('db', 'files')
+    collection.addIndex(normalizeIndexSpec({ key: { digest: 1 } }))
+    const one = { _id: 1, digest: new Binary(Buffer.from('abc'), 0) }
+    const two = { _id: 2, digest: new Binary(Buffer.from('abc'), 4) }
+    collection.insert(one)
+    collection.insert(two)
+    expect(collection.candidates({ digest: new Binary(Buffer.from('abc'), 4) })).toHaveLength(2)
+    sameAsScan(collection, { digest: new Binary(Buffer.from('abc'), 4) })
   })
 
   it('gives the same answers as a full scan', () => {
