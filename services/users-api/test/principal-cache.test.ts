@@ -273,6 +273,11 @@ describe('the cached caller of an authenticated request', () => {
           'update sessions',
         ])
       }
+      // A session stored before credential versions were has none: it is at version 0.
+      await pair.db.collection('sessions').updateMany({}, { $unset: { credentialVersion: '' } })
+      tap.commands.length = 0
+      expect((await post(pair.users, '/v1/auth/refresh', { refreshToken })).statusCode).toBe(200)
+      expect(tap.commands.filter((c) => / (sessions|users)$/.test(c))).toEqual(['update sessions'])
     } finally {
       await pair.close()
       await tap.stop()
@@ -344,5 +349,12 @@ describe('the cached caller of an authenticated request', () => {
     const answers = await Promise.all([a, b, a, b].map((app) => refresh(app, raced.refreshToken)))
     expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1)
     expect(await sessions.countDocuments({ _id: raced.id })).toBe(0)
+
+    // A replayed token while auth-api is away: still a replay, the session still ends.
+    const away = await cachedOnB('fast-away@example.com')
+    expect((await refresh(b, away.refreshToken)).statusCode).toBe(200)
+    await pair.auth.close()
+    problem(await refresh(b, away.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
+    expect(await sessions.countDocuments({ _id: away.id })).toBe(0)
   })
 })

@@ -126,7 +126,8 @@ function bearerToken(header: string | undefined): string | undefined {
 /**
  * Whether the signature is spelled the one way base64url spells its bytes. The unused low bits
  * of its last character would otherwise give one signature 16 spellings, each a cache entry
- * of its own (RFC 4648 §3.5 lets a decoder refuse them; ours are never sent).
+ * of its own (RFC 4648 §3.5 lets a decoder refuse them; ours are never sent). An ES256
+ * signature still has two forms, (r, s) and (r, n − s), as ECDSA allows: two entries at most.
  */
 function canonicalSignature(token: string): boolean {
   const signature = token.slice(token.lastIndexOf('.') + 1)

@@ -117,7 +117,12 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
             ? {
                 expiresAt: { $gt: conditions.liveAt },
                 createdAt: { $gt: conditions.startedAfter },
-                credentialVersion: conditions.credentialVersion,
+                // Sessions from before versions were stored have none: version 0, which
+                // `$not: {$gt: 0}` also matches (versions are never negative).
+                credentialVersion:
+                  conditions.credentialVersion === 0
+                    ? { $not: { $gt: 0 } }
+                    : conditions.credentialVersion,
                 rotations: { $lt: conditions.rotationsBelow },
               }
             : {}),

@@ -272,8 +272,10 @@ export function createSessions(deps: DomainDeps) {
    * A rotation without reading the session first, for a session whose user this replica has
    * cached (under current stamps): the update itself checks that the token is the current one
    * and that the session is live, at the cached credential version and under the rotation cap.
-   * Undefined whenever that does not settle it; the full path then reads and decides. The
-   * token minted for a swap that does not happen is never handed out.
+   * Undefined whenever that does not settle it, a failed mint included: the full path then
+   * reads and decides (a replayed token still revokes the session while auth-api is down).
+   * The token minted for a swap that does not happen is never handed out; minting before the
+   * check costs one mint per refresh that fails, for a caller who holds a token of the session.
    */
   async function rotateKnown(
     sessionId: string,
@@ -295,7 +297,7 @@ export function createSessions(deps: DomainDeps) {
       startedAfter: new Date(now.getTime() - deps.sessionMaxLifetimeMs),
       credentialVersion: versionOf(found.session),
       rotationsBelow: maxRotationsPerSession,
-    })
+    }).catch(() => undefined)
   }
 
   return {
