@@ -83,6 +83,10 @@ type Found = NonNullable<Awaited<ReturnType<ReturnType<typeof sessionQueries>['f
 /** An account's or session's credential version; records from before it existed are at 0. */
 export const versionOf = (record: { credentialVersion?: number }) => record.credentialVersion ?? 0
 
+/** Whether the user still stands behind the session: not disabled, no credential change since. */
+const standsBehind = (user: SessionUser, session: { credentialVersion?: number }) =>
+  user.disabled !== true && versionOf(user) === versionOf(session)
+
 export function createSessions(deps: DomainDeps) {
   const { authApi } = deps
   const store = sessionQueries(deps.db)
@@ -167,8 +171,7 @@ export function createSessions(deps: DomainDeps) {
    */
   async function currentUser(session: SessionState, now: Date): Promise<SessionUser | undefined> {
     const user = (await liveSession(session._id, session.userId.toString(), now))?.user
-    if (!user || user.disabled === true || versionOf(user) !== versionOf(session)) return undefined
-    return user
+    return user && standsBehind(user, session) ? user : undefined
   }
 
   /**
@@ -286,12 +289,7 @@ export function createSessions(deps: DomainDeps) {
     const userId = principals.userOf(sessionId)
     if (userId === undefined) return undefined
     const found = await liveSession(sessionId, userId, now)
-    if (
-      !found ||
-      found.user.disabled === true ||
-      versionOf(found.user) !== versionOf(found.session)
-    )
-      return undefined
+    if (!found || !standsBehind(found.user, found.session)) return undefined
     return rotateWith(found.user, { _id: sessionId, ...found.session }, presented, now, ctx, {
       liveAt: now,
       startedAfter: new Date(now.getTime() - deps.sessionMaxLifetimeMs),
@@ -384,12 +382,7 @@ export function createSessions(deps: DomainDeps) {
     async resolve(sessionId: string, userId: string): Promise<Principal | undefined> {
       if (typeof sessionId !== 'string' || typeof userId !== 'string') return undefined
       const found = await liveSession(sessionId, userId, deps.now())
-      if (
-        !found ||
-        found.user.disabled === true ||
-        versionOf(found.session) !== versionOf(found.user)
-      )
-        return undefined
+      if (!found || !standsBehind(found.user, found.session)) return undefined
       return { user: found.user, sessionId, roles: found.user.roles }
     },
 
