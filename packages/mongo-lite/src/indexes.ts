@@ -136,8 +136,12 @@ export class Index {
   addKeys(keys: readonly IndexKey[], id: string): void {
     const { buckets } = this
     for (const { key } of keys) {
-      if (!buckets) this.entries.set(key, id)
-      else if (buckets.has(key)) buckets.get(key)?.add(id)
+      if (!buckets) {
+        this.entries.set(key, id)
+        continue
+      }
+      const bucket = buckets.get(key)
+      if (bucket) bucket.add(id)
       else buckets.set(key, new Set([id]))
     }
   }
