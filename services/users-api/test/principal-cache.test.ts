@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, Socket, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
@@ -312,13 +313,19 @@ describe('the cached caller of an authenticated request', () => {
     const sessions = pair.db.collection<{ _id: string }>('sessions')
     const refresh = (app: FastifyInstance, refreshToken: string) =>
       post(app, '/v1/auth/refresh', { refreshToken })
-    /** A session that b has cached, its id, and a direct write to it (no stamp moves). */
+    /**
+     * A session that b has cached and last rotated (so it takes b's fast rotation), its id, and
+     * a direct write to it (no stamp moves).
+     */
     async function cachedOnB(email: string, change?: Record<string, unknown>) {
       const s = await signup(a, email)
       await warm(b, s.accessToken)
+      const rotated = await refresh(b, s.refreshToken)
+      expect(rotated.statusCode).toBe(200)
+      const { refreshToken } = rotated.json<{ refreshToken: string }>()
       const id = s.refreshToken.split('.')[0] ?? ''
       if (change) await sessions.updateOne({ _id: id }, change)
-      return { ...s, id }
+      return { ...s, refreshToken, id }
     }
 
     // A replayed token: the session ends.
@@ -349,6 +356,23 @@ describe('the cached caller of an authenticated request', () => {
     const answers = await Promise.all([a, b, a, b].map((app) => refresh(app, raced.refreshToken)))
     expect(answers.filter((r) => r.statusCode === 200)).toHaveLength(1)
     expect(await sessions.countDocuments({ _id: raced.id })).toBe(0)
+
+    // Guessed tokens for a live session b has cached: refused without a mint at auth-api.
+    const guessed = await cachedOnB('fast-guess@example.com')
+    const mints = () =>
+      pair.auth.inject({ method: 'GET', url: '/metrics' }).then((res) => {
+        const line = res.body
+          .split('\n')
+          .find((l) => l.startsWith('http_requests_total{method="POST",route="/v1/tokens"'))
+        return Number(line?.split(' ').at(-1) ?? 0)
+      })
+    const mintsBefore = await mints()
+    for (let i = 0; i < 5; i++) {
+      const forged = `${guessed.id}.${randomBytes(32).toString('base64url')}`
+      problem(await refresh(b, forged), 401, 'REFRESH_TOKEN_INVALID')
+    }
+    expect(await mints()).toBe(mintsBefore)
+    expect((await refresh(b, guessed.refreshToken)).statusCode).toBe(200)
 
     // A replayed token while auth-api is away: still a replay, the session still ends.
     const away = await cachedOnB('fast-away@example.com')

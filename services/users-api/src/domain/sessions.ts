@@ -1,4 +1,5 @@
 import type { Amr, TokenRequest, TokenResponse } from '@users-auth/auth-contract'
+import { LRUCache } from 'lru-cache'
 import type { Types } from 'mongoose'
 import { sessionQueries, type RotationConditions } from '../db/session-queries.js'
 import type { SessionRecord, SessionState } from '../db/session-model.js'
@@ -96,6 +97,11 @@ export function createSessions(deps: DomainDeps) {
     maxLifetimeMs: deps.sessionMaxLifetimeMs,
     maxAgeMs: 60_000,
   })
+  // The current refresh-token hash of sessions this replica started or rotated last: only a
+  // token that matches one takes the fast rotation below. A forged or retired token never
+  // does, so it costs no mint; another replica's rotation makes an entry stale, which only
+  // sends that session's next refresh the full way.
+  const currentHashes = new LRUCache<string, string>({ max: 10_000 })
 
   function claimsOf(
     user: Pick<SessionUser, '_id' | 'roles'>,
@@ -262,6 +268,7 @@ export function createSessions(deps: DomainDeps) {
         : {}),
     }
     if (!(await store.rotate(sessionId, presented.hash, rotation, conditions))) return undefined
+    currentHashes.set(sessionId, rotation.refreshTokenHash)
     return {
       user: toUserView(user),
       accessToken,
@@ -272,13 +279,12 @@ export function createSessions(deps: DomainDeps) {
   }
 
   /**
-   * A rotation without reading the session first, for a session whose user this replica has
-   * cached (under current stamps): the update itself checks that the token is the current one
-   * and that the session is live, at the cached credential version and under the rotation cap.
-   * Undefined whenever that does not settle it, a failed mint included: the full path then
-   * reads and decides (a replayed token still revokes the session while auth-api is down).
-   * The token minted for a swap that does not happen is never handed out; minting before the
-   * check costs one mint per refresh that fails, for a caller who holds a token of the session.
+   * A rotation without reading the session first, for a token that is the current one as this
+   * replica last knew it, of a session whose user it has cached (under current stamps): the
+   * update itself checks that the token is still the current one and that the session is
+   * live, at the cached credential version and under the rotation cap. Undefined when it is
+   * not such a token, or the update does not match: the full path then reads and decides.
+   * The token minted for an update that does not match is never handed out.
    */
   async function rotateKnown(
     sessionId: string,
@@ -286,6 +292,7 @@ export function createSessions(deps: DomainDeps) {
     now: Date,
     ctx: RequestContext,
   ): Promise<SessionView | undefined> {
+    if (currentHashes.get(sessionId) !== presented.hash) return undefined
     const userId = principals.userOf(sessionId)
     if (userId === undefined) return undefined
     const found = await liveSession(sessionId, userId, now)
@@ -295,7 +302,7 @@ export function createSessions(deps: DomainDeps) {
       startedAfter: new Date(now.getTime() - deps.sessionMaxLifetimeMs),
       credentialVersion: versionOf(found.session),
       rotationsBelow: maxRotationsPerSession,
-    }).catch(() => undefined)
+    })
   }
 
   return {
@@ -329,10 +336,11 @@ export function createSessions(deps: DomainDeps) {
       const { sessionId, refreshToken, startedAt: now } = pending
       const { accessToken, expiresIn } =
         minted?.token ?? (await mint(user, sessionId, pending.method, ctx))
+      const refreshTokenHash = hashRefreshToken(refreshToken)
       await store.insert({
         _id: sessionId,
         userId: user._id,
-        refreshTokenHash: hashRefreshToken(refreshToken),
+        refreshTokenHash,
         createdAt: now,
         lastUsedAt: now,
         userAgent: ctx.userAgent.slice(0, 256),
@@ -342,6 +350,7 @@ export function createSessions(deps: DomainDeps) {
         amr: pending.method.amr,
         authTime: pending.method.authTime,
       })
+      currentHashes.set(sessionId, refreshTokenHash)
       return { user: toUserView(user), accessToken, refreshToken, tokenType: 'Bearer', expiresIn }
     },
 
