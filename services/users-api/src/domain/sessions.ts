@@ -138,11 +138,13 @@ export function createSessions(deps: DomainDeps) {
     )
   }
 
+  /** Sessions that began at or before this are past their absolute lifetime at `now`. */
+  function lifetimeStart(now: Date): Date {
+    return new Date(now.getTime() - deps.sessionMaxLifetimeMs)
+  }
+
   function isLive(session: SessionState, now: Date): boolean {
-    return (
-      session.expiresAt > now &&
-      session.createdAt.getTime() + deps.sessionMaxLifetimeMs > now.getTime()
-    )
+    return session.expiresAt > now && session.createdAt > lifetimeStart(now)
   }
 
   /** Freezes what the cache hands to every request it serves: nobody may change it. */
@@ -159,12 +161,7 @@ export function createSessions(deps: DomainDeps) {
    */
   function liveSession(sessionId: string, userId: string, now: Date): Promise<Found | undefined> {
     return principals.resolve(sessionId, userId, now, async () => {
-      const read = await store.findLiveWithUser(
-        sessionId,
-        userId,
-        now,
-        new Date(now.getTime() - deps.sessionMaxLifetimeMs),
-      )
+      const read = await store.findLiveWithUser(sessionId, userId, now, lifetimeStart(now))
       if (!read) return undefined
       const { expiresAt, createdAt } = read.session
       return { expiresAt, createdAt, found: shared(read) }
@@ -299,7 +296,7 @@ export function createSessions(deps: DomainDeps) {
     if (!found || !standsBehind(found.user, found.session)) return undefined
     return rotateWith(found.user, { _id: sessionId, ...found.session }, presented, now, ctx, {
       liveAt: now,
-      startedAfter: new Date(now.getTime() - deps.sessionMaxLifetimeMs),
+      startedAfter: lifetimeStart(now),
       credentialVersion: versionOf(found.session),
       rotationsBelow: maxRotationsPerSession,
     })
