@@ -274,8 +274,11 @@ describe('the cached caller of an authenticated request', () => {
           'update sessions',
         ])
       }
-      // A session stored before credential versions were has none: it is at version 0.
-      await pair.db.collection('sessions').updateMany({}, { $unset: { credentialVersion: '' } })
+      // A session stored before credential versions and rotation counts were has neither: it
+      // is at version 0, with no rotation so far.
+      await pair.db
+        .collection('sessions')
+        .updateMany({}, { $unset: { credentialVersion: '', rotations: '' } })
       tap.commands.length = 0
       expect((await post(pair.users, '/v1/auth/refresh', { refreshToken })).statusCode).toBe(200)
       expect(tap.commands.filter((c) => / (sessions|users)$/.test(c))).toEqual(['update sessions'])

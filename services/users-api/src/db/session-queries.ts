@@ -123,7 +123,8 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
                   conditions.credentialVersion === 0
                     ? { $not: { $gt: 0 } }
                     : conditions.credentialVersion,
-                rotations: { $lt: conditions.rotationsBelow },
+                // Absent on sessions from before rotations were counted: none so far.
+                rotations: { $not: { $gte: conditions.rotationsBelow } },
               }
             : {}),
         },
