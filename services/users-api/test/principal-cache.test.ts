@@ -380,8 +380,15 @@ describe('the cached caller of an authenticated request', () => {
     // A replayed token while auth-api is away: still a replay, the session still ends.
     const away = await cachedOnB('fast-away@example.com')
     expect((await refresh(b, away.refreshToken)).statusCode).toBe(200)
+    // The same at a replica that issued the token and has not seen its rotation on the other,
+    // so it still takes the token for the current one.
+    const stale = await signup(a, 'fast-stale@example.com')
+    await warm(a, stale.accessToken)
+    expect((await refresh(b, stale.refreshToken)).statusCode).toBe(200)
     await pair.auth.close()
     problem(await refresh(b, away.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
     expect(await sessions.countDocuments({ _id: away.id })).toBe(0)
+    problem(await refresh(a, stale.refreshToken), 401, 'REFRESH_TOKEN_REUSED')
+    expect(await sessions.countDocuments({ _id: stale.refreshToken.split('.')[0] })).toBe(0)
   })
 })

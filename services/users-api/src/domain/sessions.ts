@@ -229,18 +229,14 @@ export function createSessions(deps: DomainDeps) {
     return { amr: session.amr ?? ['pwd' as const], authTime: session.authTime ?? session.createdAt }
   }
 
-  /**
-   * Mints the next access token, then swaps the presented refresh token for a new one if it is
-   * still the current one (and `conditions` hold): undefined when the swap did not happen.
-   */
-  async function rotateWith(
+  /** The next access token (minted) and refresh token for the session; nothing is stored yet. */
+  async function nextPair(
     user: SessionUser,
     session: Pick<SessionRecord, '_id' | 'amr' | 'authTime' | 'createdAt'>,
     presented: { token: string; hash: string },
     now: Date,
     ctx: RequestContext,
-    conditions?: RotationConditions,
-  ): Promise<SessionView | undefined> {
+  ) {
     const sessionId = session._id
     const { accessToken, expiresIn } = await mint(user, sessionId, methodOf(session), ctx)
     const next = newRefreshToken(sessionId)
@@ -264,15 +260,28 @@ export function createSessions(deps: DomainDeps) {
           }
         : {}),
     }
-    if (!(await store.rotate(sessionId, presented.hash, rotation, conditions))) return undefined
-    currentHashes.set(sessionId, rotation.refreshTokenHash)
-    return {
+    const view: SessionView = {
       user: toUserView(user),
       accessToken,
       refreshToken: next,
       tokenType: 'Bearer',
       expiresIn,
     }
+    return { sessionId, rotation, view }
+  }
+
+  /**
+   * Swaps the presented refresh token for the next one if it is still the current one (and
+   * `conditions` hold): undefined when the swap did not happen.
+   */
+  async function rotateTo(
+    { sessionId, rotation, view }: Awaited<ReturnType<typeof nextPair>>,
+    presentedHash: string,
+    conditions?: RotationConditions,
+  ): Promise<SessionView | undefined> {
+    if (!(await store.rotate(sessionId, presentedHash, rotation, conditions))) return undefined
+    currentHashes.set(sessionId, rotation.refreshTokenHash)
+    return view
   }
 
   /**
@@ -294,7 +303,15 @@ export function createSessions(deps: DomainDeps) {
     if (userId === undefined) return undefined
     const found = await liveSession(sessionId, userId, now)
     if (!found || !standsBehind(found.user, found.session)) return undefined
-    return rotateWith(found.user, { _id: sessionId, ...found.session }, presented, now, ctx, {
+    let next
+    try {
+      next = await nextPair(found.user, { _id: sessionId, ...found.session }, presented, now, ctx)
+    } catch {
+      // Another replica may have rotated this token since: only the full path can tell a
+      // replay (which ends the session, auth-api or not) from a current token (503 there).
+      return undefined
+    }
+    return rotateTo(next, presented.hash, {
       liveAt: now,
       startedAfter: lifetimeStart(now),
       credentialVersion: versionOf(found.session),
@@ -373,7 +390,10 @@ export function createSessions(deps: DomainDeps) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
       }
-      const rotated = await rotateWith(user, session, presented, now, ctx)
+      const rotated = await rotateTo(
+        await nextPair(user, session, presented, now, ctx),
+        presented.hash,
+      )
       if (rotated) return rotated
       // Another request rotated this token between our read and our write.
       const after = await store.findById(sessionId)
