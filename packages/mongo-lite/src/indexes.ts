@@ -231,21 +231,23 @@ export class Index {
 }
 
 /**
- * A value that an equality lookup may ask for: a string, a number or a bson value (ObjectId,
- * Long…). Anything else (null, booleans, dates, arrays, documents, regexes) takes the scan, and
- * so does Binary, which the query engine compares by its text rather than subtype and bytes.
+ * A value that an equality lookup may ask for: a string, a number, an ObjectId or a bson
+ * number. Anything else takes the scan: null, booleans, dates, arrays, documents, regexes (they
+ * match by pattern), Binary (the query engine compares it by its text, not subtype and bytes),
+ * and bson values holding documents (Code with a scope, DBRef), whose keys depend on field
+ * order where the query engine's equality does not.
  */
 export function isLookupValue(value: unknown): boolean {
   if (typeof value === 'string' || typeof value === 'number') return true
-  // bson values carry _bsontype; a regular expression matches by pattern, not by equality.
   return (
     value !== null &&
     typeof value === 'object' &&
     '_bsontype' in value &&
-    value._bsontype !== 'BSONRegExp' &&
-    value._bsontype !== 'Binary'
+    lookupTypes.has(value._bsontype as string)
   )
 }
+
+const lookupTypes = new Set(['ObjectId', 'Long', 'Int32', 'Double', 'Timestamp'])
 
 const noHolders: ReadonlySet<string> = new Set()
 

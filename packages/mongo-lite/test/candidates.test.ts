@@ -1,4 +1,4 @@
-import { Binary, ObjectId } from 'bson'
+import { Binary, Code, DBRef, ObjectId } from 'bson'
 import { describe, expect, it } from 'vitest'
 import { normalizeIndexSpec } from '../src/indexes.js'
 import { selectDocuments } from '../src/query.js'
@@ -187,6 +187,21 @@ describe('candidates from indexes that are not unique', () => {
     collection.insert(two)
     expect(collection.candidates({ digest: new Binary(Buffer.from('abc'), 4) })).toHaveLength(2)
     sameAsScan(collection, { digest: new Binary(Buffer.from('abc'), 4) })
+  })
+
+  it('scans for bson values holding documents, whose field order the query engine ignores', () => {
+    const collection = new Collection('db', 'links')
+    collection.addIndex(normalizeIndexSpec({ key: { ref: 1 } }))
+    const id = new ObjectId()
+    const values = [
+      [new DBRef('c', id, 'd', { a: 1, b: 2 }), new DBRef('c', id, 'd', { b: 2, a: 1 })],
+      [new Code('x', { a: 1, b: 2 }), new Code('x', { b: 2, a: 1 })],
+    ] as const
+    values.flat().forEach((ref, i) => collection.insert({ _id: i, ref }))
+    for (const [first, second] of values) {
+      expect(sameAsScan(collection, { ref: first })).toHaveLength(2)
+      expect(sameAsScan(collection, { ref: second })).toHaveLength(2)
+    }
   })
 
   it('gives the same answers as a full scan', () => {
