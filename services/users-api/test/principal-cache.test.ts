@@ -149,22 +149,33 @@ describe('the cached caller of an authenticated request', () => {
     expect(res.json<{ user: { name: string } }>().user.name).toBe('Changed')
   })
 
-  it('never caches a session a refresh read before a logout on the other replica', async () => {
+  it('never caches a session read before a logout on the other replica', async () => {
     const delay: { ms: number; seen?: () => void } = { ms: 0 }
     const { a, b } = await twoReplicas(await slowStampPath(delay))
-    const s = await signup(a, 'cache-refresh-race@example.com')
-    // b reads the session for a refresh; its stamp read then waits while a logs out.
+    const s = await signup(a, 'cache-race@example.com')
+    // b looks the caller up; its stamp read then waits while a logs out. Had b read MongoDB
+    // before its stamps, it would keep the live session under the stamps set after the logout.
     delay.ms = 300
     const stampReadSent = new Promise<void>((resolve) => (delay.seen = resolve))
-    const refreshing = post(b, '/v1/auth/refresh', { refreshToken: s.refreshToken })
+    const looking = get(b, '/v1/users/me', s.accessToken)
     await stampReadSent
     delay.seen = undefined
     expect((await post(a, '/v1/auth/logout', {}, s.accessToken)).statusCode).toBe(204)
-    expect((await refreshing).statusCode).toBe(401)
+    expect((await looking).statusCode).toBe(401)
     delay.ms = 0
     for (let i = 0; i < 5; i++) {
       expect((await get(b, '/v1/users/me', s.accessToken)).statusCode).toBe(401)
     }
+  })
+
+  it('caches nothing a refresh read: a logout on the other replica holds at once', async () => {
+    const { a, b } = await twoReplicas()
+    const s = await signup(a, 'cache-refresh@example.com')
+    const refreshed = await post(b, '/v1/auth/refresh', { refreshToken: s.refreshToken })
+    expect(refreshed.statusCode).toBe(200)
+    const { accessToken } = refreshed.json<{ accessToken: string }>()
+    expect((await post(a, '/v1/auth/logout', {}, accessToken)).statusCode).toBe(204)
+    expect((await get(b, '/v1/users/me', accessToken)).statusCode).toBe(401)
   })
 
   it('drops what it cached when its Redis connection is lost (a failover, a restore)', async () => {

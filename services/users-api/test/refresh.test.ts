@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { maxRotationsPerSession } from '../src/domain/sessions.js'
+import { MongoTap } from './mongo-tap.js'
 import {
   get,
   post,
@@ -106,6 +107,36 @@ describe('POST /v1/auth/refresh', () => {
       'REFRESH_TOKEN_INVALID',
     )
     expect((await refresh(pair, first.refreshToken)).statusCode).toBe(200)
+  })
+
+  it('reads a session once for a guessed secret, as for an unknown session: the answer tells nothing of it', async () => {
+    const tap = new MongoTap()
+    const pair = await startPair({ mongoUri: await tap.start(inject('mongoUri')) })
+    try {
+      const first = await signup(pair.users, 'kit@example.com')
+      const [sessionId] = first.refreshToken.split('.')
+      const secret = 'C'.repeat(43)
+      const commands = async (token: string) => {
+        tap.commands.length = 0
+        problem(await refresh(pair, token), 401, 'REFRESH_TOKEN_INVALID')
+        return tap.commands.filter((c) => / (sessions|users)$/.test(c))
+      }
+      const unknown = await commands(`${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}.${secret}`)
+      expect(unknown).toEqual(['find sessions'])
+      expect(await commands(`${sessionId ?? ''}.${secret}`)).toEqual(unknown)
+
+      // A refresh this replica has no cached user for: the session, its user, the swap.
+      tap.commands.length = 0
+      expect((await refresh(pair, first.refreshToken)).statusCode).toBe(200)
+      expect(tap.commands.filter((c) => / (sessions|users)$/.test(c))).toEqual([
+        'find sessions',
+        'find users',
+        'update sessions',
+      ])
+    } finally {
+      await pair.close()
+      await tap.stop()
+    }
   })
 
   it('expires a session that was not refreshed within REFRESH_TOKEN_TTL', async () => {

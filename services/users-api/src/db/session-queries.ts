@@ -39,17 +39,16 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
       await sessionCollection().insertOne({ ...session, rotatedTokenHashes: [], rotations: 0 })
     },
 
-    findById(id: string): Promise<SessionState | null> {
-      return sessionCollection().findOne<SessionState>({ _id: id }, withoutRotatedHashes)
-    },
-
-    /** Whether this session once rotated the token with this hash (a replay if presented). */
-    async rotatedBefore(id: string, tokenHash: string): Promise<boolean> {
-      const found = await sessionCollection().findOne(
-        { _id: id, rotatedTokenHashes: tokenHash },
-        { projection: { _id: 1 } },
+    /**
+     * The session, if `tokenHash` is its current refresh token or one it retired; null for any
+     * other token, whether or not the session exists: one read either way, so the time of the
+     * answer to a guessed token tells nothing of the session.
+     */
+    findByToken(id: string, tokenHash: string): Promise<SessionState | null> {
+      return sessionCollection().findOne<SessionState>(
+        { _id: id, $or: [{ refreshTokenHash: tokenHash }, { rotatedTokenHashes: tokenHash }] },
+        withoutRotatedHashes,
       )
-      return found !== null
     },
 
     /**

@@ -43,9 +43,13 @@ export function createPrincipalCache<T>(
     entry.expiresAt > now && entry.createdAt.getTime() + options.maxLifetimeMs > now.getTime()
 
   return {
-    /** The user of a session this cache holds, whatever its stamps say now. */
+    /**
+     * The user of a session this cache holds and may still use (whatever its stamps say now):
+     * an entry past its age would be read again anyway.
+     */
     userOf(sessionId: string): string | undefined {
-      return entries.peek(sessionId)?.userId
+      const entry = entries.peek(sessionId)
+      return entry && performance.now() - entry.readAt < options.maxAgeMs ? entry.userId : undefined
     },
 
     /**

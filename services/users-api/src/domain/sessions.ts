@@ -170,17 +170,19 @@ export function createSessions(deps: DomainDeps) {
 
   /**
    * The session's user, if it exists, is not disabled, and no credential changed since the
-   * session (as the caller just read it) began.
+   * session (as the caller just read it) began. Read from MongoDB: a refresh that reaches this
+   * has no cached user to trust, and its session was read before any stamps (so what it read
+   * may not be cached).
    */
-  async function currentUser(session: SessionState, now: Date): Promise<SessionUser | undefined> {
-    const user = (await liveSession(session._id, session.userId.toString(), now))?.user
+  async function currentUser(session: SessionState): Promise<SessionUser | undefined> {
+    const user = await users.findById(session.userId)
     return user && standsBehind(user, session) ? user : undefined
   }
 
   /**
-   * A token that is not the session's current one: within the reuse grace, the token the
-   * last rotation retired gets that rotation's answer again; any other retired token is a
-   * replay and revokes the session (RFC 9700 §4.14.2).
+   * A token the session retired: within the reuse grace, the token the last rotation retired
+   * gets that rotation's answer again; any other is a replay and revokes the session (RFC 9700
+   * §4.14.2).
    */
   async function retryOrReplay(
     session: SessionState,
@@ -200,7 +202,7 @@ export function createSessions(deps: DomainDeps) {
       // Authenticated encryption of our own JSON: what opens is what we sealed.
       const answer = openForRetry(presentedToken, session.previousPair) as RetryAnswer | undefined
       if (answer) {
-        const user = await currentUser(session, now)
+        const user = await currentUser(session)
         if (!user) {
           await store.delete(session._id)
           throw new RefreshTokenInvalid()
@@ -215,7 +217,6 @@ export function createSessions(deps: DomainDeps) {
         }
       }
     }
-    if (!(await store.rotatedBefore(session._id, presentedHash))) throw new RefreshTokenInvalid()
     await store.delete(session._id)
     await deps.audit.record(
       { event: 'refresh.reuse', outcome: 'failure', userId: session.userId },
@@ -380,12 +381,12 @@ export function createSessions(deps: DomainDeps) {
       const now = deps.now()
       const known = await rotateKnown(sessionId, presented, now, ctx)
       if (known) return known
-      const session = await store.findById(sessionId)
+      const session = await store.findByToken(sessionId, presented.hash)
       if (!session || !isLive(session, now)) throw new RefreshTokenInvalid()
       if (session.refreshTokenHash !== presented.hash) {
         return retryOrReplay(session, refreshToken, presented.hash, now, ctx)
       }
-      const user = await currentUser(session, now)
+      const user = await currentUser(session)
       if (!user || (session.rotations ?? 0) >= maxRotationsPerSession) {
         await store.delete(sessionId)
         throw new RefreshTokenInvalid()
@@ -396,7 +397,7 @@ export function createSessions(deps: DomainDeps) {
       )
       if (rotated) return rotated
       // Another request rotated this token between our read and our write.
-      const after = await store.findById(sessionId)
+      const after = await store.findByToken(sessionId, presented.hash)
       if (!after) throw new RefreshTokenInvalid()
       return retryOrReplay(after, refreshToken, presented.hash, now, ctx)
     },
