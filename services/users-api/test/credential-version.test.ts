@@ -4,6 +4,7 @@ import {
   goodPassword,
   login,
   post,
+  send,
   signup,
   startPair,
   type SessionBody,
@@ -67,5 +68,25 @@ describe('credential version', () => {
       (await post(pair.users, '/v1/auth/refresh', { refreshToken: session.refreshToken }))
         .statusCode,
     ).toBe(401)
+  })
+
+  it('keeps the caller of a change whose session was stored before versions were', async () => {
+    const pair = await startPair()
+    const caller = await signup(pair.users, 'legacy@example.com')
+    const other = await login(pair.users, 'legacy@example.com')
+    await pair.db.collection('sessions').updateMany({}, { $unset: { credentialVersion: '' } })
+    // Log out everywhere else: the other session ends, the caller's moves to the new version.
+    const res = await send(
+      pair.users,
+      'DELETE',
+      '/v1/users/me/sessions',
+      undefined,
+      caller.accessToken,
+    )
+    expect(res.statusCode).toBe(204)
+    expect((await get(pair.users, '/v1/users/me', other.accessToken)).statusCode).toBe(401)
+    expect((await get(pair.users, '/v1/users/me', caller.accessToken)).statusCode).toBe(200)
+    const next = await post(pair.users, '/v1/auth/refresh', { refreshToken: caller.refreshToken })
+    expect(next.statusCode).toBe(200)
   })
 })

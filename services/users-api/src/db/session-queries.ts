@@ -26,6 +26,12 @@ export interface RotationConditions {
 
 const objectIdShape = /^[0-9a-f]{24}$/
 
+/**
+ * A filter for sessions at credential `version`. Sessions from before versions were stored
+ * have none: version 0, which `$not: {$gt: 0}` also matches (versions are never negative).
+ */
+const atVersion = (version: number) => (version === 0 ? { $not: { $gt: 0 } } : version)
+
 /** Every query on sessions, named for what it does. */
 export function sessionQueries({ sessions, users, principalStamps }: Database) {
   // Every query goes to the driver directly (see driverCollection): sessions are read or
@@ -47,7 +53,8 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
     findByToken(id: string, tokenHash: string): Promise<SessionState | null> {
       return sessionCollection().findOne<SessionState>(
         { _id: id, $or: [{ refreshTokenHash: tokenHash }, { rotatedTokenHashes: tokenHash }] },
-        withoutRotatedHashes,
+        // A secondary's older view could answer a retry for a session already ended.
+        { ...withoutRotatedHashes, readPreference: 'primary' },
       )
     },
 
@@ -116,12 +123,7 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
             ? {
                 expiresAt: { $gt: conditions.liveAt },
                 createdAt: { $gt: conditions.startedAfter },
-                // Sessions from before versions were stored have none: version 0, which
-                // `$not: {$gt: 0}` also matches (versions are never negative).
-                credentialVersion:
-                  conditions.credentialVersion === 0
-                    ? { $not: { $gt: 0 } }
-                    : conditions.credentialVersion,
+                credentialVersion: atVersion(conditions.credentialVersion),
                 // Absent on sessions from before rotations were counted: none so far.
                 rotations: { $not: { $gte: conditions.rotationsBelow } },
               }
@@ -157,7 +159,7 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
     ): Promise<void> {
       await principalStamps.around({ sessionId: id }, () =>
         sessionCollection().updateOne(
-          { _id: id, userId, credentialVersion: version - 1 },
+          { _id: id, userId, credentialVersion: atVersion(version - 1) },
           { $set: { credentialVersion: version } },
         ),
       )

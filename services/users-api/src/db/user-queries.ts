@@ -117,7 +117,8 @@ export function userQueries({ users, principalStamps }: Database) {
       if (typeof id === 'string' && !Types.ObjectId.isValid(id)) return Promise.resolve(null)
       return userCollection().findOne<SessionUser>(
         { _id: typeof id === 'string' ? new Types.ObjectId(id) : id },
-        { projection: sessionUserFields },
+        // Never a secondary's older view: a refresh or a mailed link acts on what this says.
+        { projection: sessionUserFields, readPreference: 'primary' },
       )
     },
 
