@@ -47,8 +47,8 @@ export function sessionQueries({ sessions, users, principalStamps }: Database) {
 
     /**
      * The session, if `tokenHash` is its current refresh token or one it retired; null for any
-     * other token, whether or not the session exists: one read either way, so the time of the
-     * answer to a guessed token tells nothing of the session.
+     * other token, whether or not the session exists: a guessed token costs one read either
+     * way (only the database's matching of a live session's retired hashes takes longer).
      */
     findByToken(id: string, tokenHash: string): Promise<SessionState | null> {
       return sessionCollection().findOne<SessionState>(
