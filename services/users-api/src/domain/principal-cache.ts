@@ -41,6 +41,7 @@ export function createPrincipalCache<T>(
 
   const live = (entry: LiveSession<T>, now: Date) =>
     entry.expiresAt > now && entry.createdAt.getTime() + options.maxLifetimeMs > now.getTime()
+  const young = (entry: Entry<T>) => performance.now() - entry.readAt < options.maxAgeMs
 
   return {
     /**
@@ -49,7 +50,7 @@ export function createPrincipalCache<T>(
      */
     userOf(sessionId: string): string | undefined {
       const entry = entries.peek(sessionId)
-      return entry && performance.now() - entry.readAt < options.maxAgeMs ? entry.userId : undefined
+      return entry && young(entry) ? entry.userId : undefined
     },
 
     /**
@@ -65,7 +66,7 @@ export function createPrincipalCache<T>(
       const current = await stamps.read(userId, sessionId)
       const entry = entries.get(sessionId)
       if (current && entry && entry.userId === userId && sameStamps(entry.stamps, current)) {
-        if (live(entry, now) && performance.now() - entry.readAt < options.maxAgeMs) {
+        if (live(entry, now) && young(entry)) {
           return entry.found
         }
       }
