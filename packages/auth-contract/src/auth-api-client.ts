@@ -79,6 +79,20 @@ export class AuthApiBusyError extends AuthApiUnavailableError {
 }
 
 /**
+ * A refusal for lack of capacity, built without a stack: shed load is logged only as a count,
+ * and capturing a stack was an eighth of what refusing a request cost users-api.
+ */
+function busyError(message: string, retryAfter: number): AuthApiBusyError {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new AuthApiBusyError(message, retryAfter)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+/**
  * auth-api refused the request itself (4xx): retrying will not help. Its status and code are
  * for the logs: a caller's clients never see them (to them it is an internal error).
  */
@@ -269,7 +283,7 @@ export class AuthApiClient {
   busy(): AuthApiBusyError | undefined {
     const left = this.busyUntil - performance.now()
     if (left <= 0) return undefined
-    return new AuthApiBusyError('auth-api is at capacity', Math.max(1, Math.ceil(left / 1000)))
+    return busyError('auth-api is at capacity', Math.max(1, Math.ceil(left / 1000)))
   }
 
   private async call<T>(
@@ -353,7 +367,7 @@ export class AuthApiClient {
     }
     if (statusCode === 503 || statusCode === 429) {
       this.busyUntil = performance.now() + (this.options.busyHoldMs ?? 100)
-      throw new AuthApiBusyError(
+      throw busyError(
         `auth-api answered ${statusCode}`,
         retryAfterSeconds(response.headers['retry-after']),
       )

@@ -147,4 +147,23 @@ describe('auth-api at capacity', () => {
     expect((error as AuthApiBusyError).retryAfter).toBe(seconds)
     expect((error as AuthApiBusyError).loadShedding).toBe(true)
   })
+
+  it('refuses password work at once for a moment after, with errors that carry no stack', async () => {
+    const c = await standIn((_req, res) => {
+      res.statusCode = 503
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ status: 503, code: 'SERVICE_UNAVAILABLE' }))
+    })
+    const limit = Error.stackTraceLimit
+    const answered: unknown = await c.checkCredential().catch((e: unknown) => e)
+    const held = c.busy()
+    for (const error of [answered, held]) {
+      expect(error).toBeInstanceOf(AuthApiBusyError)
+      // Shed load is only counted in the logs: a stack would be captured for nothing.
+      expect((error as Error).stack).not.toMatch(/\n\s+at /)
+    }
+    expect(held?.retryAfter).toBe(1)
+    expect(Error.stackTraceLimit).toBe(limit)
+    expect(new Error('a fault').stack).toMatch(/\n\s+at /)
+  })
 })

@@ -28,9 +28,12 @@ const catalogued = Symbol('problem-catalogue')
 /**
  * An error class for one contract code; its status comes from the catalogue. `detail` is the
  * client-facing sentence (may hold `%s` placeholders filled from constructor arguments).
+ * Such an error is an answer, not a fault: no stack is captured (none is ever sent or logged,
+ * and every refusal paid for one), but for INTERNAL, which is logged.
  */
 export function problemError(code: ProblemCode, detail: string): ProblemErrorClass {
-  const ErrorClass = createError(code, detail, problemCodes[code].status)
+  const { status } = problemCodes[code]
+  const ErrorClass = createError(code, detail, status, Error, code === 'INTERNAL')
   Object.defineProperty(ErrorClass.prototype, catalogued, { value: true })
   return ErrorClass
 }
