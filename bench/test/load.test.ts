@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closedLoop, openLoop } from '../src/load.js'
 
 // POST /open: every 10th request is never answered, every 3rd of the others is shed with 503,
-// the rest answered 200 after 5 ms. GET /fast answers 200, GET /shed 503.
+// the rest answered 200 after 5 ms. POST /stall is never answered, /slow is shed after 100 ms,
+// /trickle sends its headers at once and then a byte every 100 ms for 3 s. GET /fast answers
+// 200, GET /shed 503.
 let posts = 0
 const arrivals: number[] = []
 const server = createServer((request, response) => {
@@ -14,6 +16,20 @@ const server = createServer((request, response) => {
     return
   }
   request.resume()
+  if (request.url === '/stall') return
+  if (request.url === '/slow') {
+    setTimeout(() => response.writeHead(503).end('{}'), 100)
+    return
+  }
+  if (request.url === '/trickle') {
+    response.writeHead(200)
+    const drip = setInterval(() => response.write(' '), 100)
+    setTimeout(() => {
+      clearInterval(drip)
+      response.end('{}')
+    }, 3000)
+    return
+  }
   const n = ++posts
   arrivals.push(performance.now())
   if (n % 10 === 0) return
@@ -55,6 +71,38 @@ describe('openLoop', () => {
     const spread = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)
     expect(spread).toBeGreaterThan(500)
     expect(spread).toBeLessThan(1400)
+  })
+
+  it('gives up each request at its deadline, even one still queued for a connection', async () => {
+    const result = await openLoop({
+      ...{ url, path: '/stall', body: () => '{}', rate: 100, durationS: 0.3 },
+      ...{ timeoutMs: 300, maxConnections: 2 },
+    })
+    expect(result).toMatchObject({ sent: 30, hung: 30, ok: 0, failed: 0, statusCounts: {} })
+    // The last request was due at 0.3 s and given up 0.3 s later: the run ends then.
+    expect(result.elapsedS).toBeLessThan(1)
+  })
+
+  it('gives up an answer that is still arriving at the deadline', async () => {
+    const result = await openLoop({
+      ...{ url, path: '/trickle', body: () => '{}', rate: 20, durationS: 0.1 },
+      ...{ timeoutMs: 500, maxConnections: 10 },
+    })
+    expect(result).toMatchObject({ sent: 2, hung: 2, ok: 0, statusCounts: {} })
+    expect(result.elapsedS).toBeLessThan(1.5)
+  })
+
+  it('counts each request once: an answer after the deadline is hung, not also shed', async () => {
+    // One connection, 100 ms per answer, 50 a second: the queue grows past the timeout.
+    const result = await openLoop({
+      ...{ url, path: '/slow', body: () => '{}', rate: 50, durationS: 0.4 },
+      ...{ timeoutMs: 300, maxConnections: 1 },
+    })
+    const answered = Object.values(result.statusCounts).reduce((sum, n) => sum + n, 0)
+    expect(result.sent).toBe(20)
+    expect(answered + result.hung + result.failed).toBe(20)
+    expect(result.hung).toBeGreaterThan(0)
+    expect(result.shed.count).toBe(result.statusCounts['503'] ?? 0)
   })
 })
 
