@@ -83,6 +83,9 @@ export class AuthApiBusyError extends AuthApiUnavailableError {
  * and capturing a stack was an eighth of what refusing a request cost users-api.
  */
 function busyError(message: string, retryAfter: number): AuthApiBusyError {
+  // A runtime that froze it (node --frozen-intrinsics) gets the error with its stack.
+  if (Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable !== true)
+    return new AuthApiBusyError(message, retryAfter)
   const limit = Error.stackTraceLimit
   Error.stackTraceLimit = 0
   try {

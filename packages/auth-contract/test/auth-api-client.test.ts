@@ -128,6 +128,14 @@ describe('verifyAndMint', () => {
   })
 })
 
+/** A stand-in auth-api whose hashing queue is full. */
+const atCapacity = () =>
+  standIn((_req, res) => {
+    res.statusCode = 503
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ status: 503, code: 'SERVICE_UNAVAILABLE' }))
+  })
+
 describe('auth-api at capacity', () => {
   it.each([
     ['5', 5],
@@ -149,11 +157,7 @@ describe('auth-api at capacity', () => {
   })
 
   it('refuses password work at once for a moment after, with errors that carry no stack', async () => {
-    const c = await standIn((_req, res) => {
-      res.statusCode = 503
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ status: 503, code: 'SERVICE_UNAVAILABLE' }))
-    })
+    const c = await atCapacity()
     const limit = Error.stackTraceLimit
     const answered: unknown = await c.checkCredential().catch((e: unknown) => e)
     const held = c.busy()
@@ -165,5 +169,20 @@ describe('auth-api at capacity', () => {
     expect(held?.retryAfter).toBe(1)
     expect(Error.stackTraceLimit).toBe(limit)
     expect(new Error('a fault').stack).toMatch(/\n\s+at /)
+  })
+
+  it('still refuses where Error.stackTraceLimit cannot be set', async () => {
+    const c = await atCapacity()
+    const original = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')
+    if (!original) throw new Error('no Error.stackTraceLimit here')
+    // As under node --frozen-intrinsics: assigning it throws in strict code.
+    Object.defineProperty(Error, 'stackTraceLimit', { ...original, writable: false })
+    try {
+      const answered: unknown = await c.checkCredential().catch((e: unknown) => e)
+      expect(answered).toBeInstanceOf(AuthApiBusyError)
+      expect(c.busy()).toBeInstanceOf(AuthApiBusyError)
+    } finally {
+      Object.defineProperty(Error, 'stackTraceLimit', original)
+    }
   })
 })
