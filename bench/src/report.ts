@@ -186,12 +186,15 @@ function overloadSection(r: Results): string[] {
 export function toMarkdown(r: Results): string {
   const verdict = (t: Ratio): string =>
     `${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}${t.disturbedBy.length > 0 ? ` (disturbed: ${t.disturbedBy.join(', ')})` : ''}`
-  const value = (t: Ratio): string =>
-    t.value === null
-      ? '–'
-      : t.target.startsWith('=')
-        ? String(t.value)
-        : `${t.value.toFixed(2)} ${t.target.endsWith('ms') ? 'ms' : '×'}`
+  const value = (t: Ratio): string => {
+    if (t.value === null) return '–'
+    if (t.target.startsWith('=')) return String(t.value)
+    // A value that rounds onto the bound it misses gets a third decimal: 0.847 is not "0.85 ×
+    // MISSED" against ≥ 0.85.
+    const bound = Number(/[\d.]+/.exec(t.target)?.[0])
+    const digits = t.met === false && Number(t.value.toFixed(2)) === bound ? 3 : 2
+    return `${t.value.toFixed(digits)} ${t.target.endsWith('ms') ? 'ms' : '×'}`
+  }
   const minus = (a: number | null, b: number | null): number | null =>
     a === null || b === null ? null : a - b
   const splits = closedScenarios.flatMap((key) => {

@@ -80,4 +80,15 @@ describe('computeRatios', () => {
     expect(markdown).toContain('| 270.0 | 2700 | 80.0 | 10 / 20 / 1200 | 70.4 % (1900) |')
     expect(markdown).toContain('| POST /v1/auth/login | 8 | 90.0 | 10.00 | 20.00 | 30.00 | 0 |')
   })
+
+  it('never shows a missed value rounded onto its bound', () => {
+    // 76.23 admitted a second against 90 logins a second: 0.847 ×, against ≥ 0.85.
+    const short = { ...overload, ok: 762.3 }
+    const near = computeRatios({ ...measured, overload: short }, new Set())
+    const markdown = toMarkdown({ ...measured, overload: short, ratios: near })
+    expect(markdown).toContain(
+      '| overload at 3×: goodput ÷ closed-loop login throughput | 0.847 × |',
+    )
+    expect(markdown).toContain('| users-api CPU per login | 1.33 ms |')
+  })
 })
